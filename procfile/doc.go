@@ -1,0 +1,22 @@
+// Package procfile parses Procfiles and turns them into the instances ganger
+// runs: the formation (how many of each type) and the PORT of each instance.
+//
+// It owns the Procfile grammar (see ../shared/docs/formats.md §1):
+//
+//   - an entry is NAME ":" COMMAND, NAME matching [A-Za-z0-9_-]+; blanks are
+//     allowed before the name and around the colon ("web : cmd"); the line is
+//     split at the first colon and the command is kept verbatim, trailing
+//     blanks trimmed;
+//   - "\r\n" and a lone "\r" both end a line; a leading UTF-8 BOM is dropped;
+//     blank lines and lines whose first non-blank character is '#' are skipped;
+//     there is no line-length limit;
+//   - any other line, an empty command or a duplicate name is an error naming
+//     PATH:LINE. Parse reports every error, not only the first.
+//
+// The formation and port rules are pure functions: PORT = base + 100 × the
+// entry's index in the Procfile + (instance − 1), so ports stay stable when
+// types are filtered or scaled to zero. The "release" type is parsed but left
+// out of the default set.
+//
+// This package imports nothing but the standard library.
+package procfile
