@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gangerdev/ganger/runner"
+)
+
+// watchdogCommand is the hidden command ganger re-executes itself with to
+// guard its process groups (see runner.Watchdog).
+const watchdogCommand = "__watchdog"
+
+// newApp builds the command tree. Nothing in it exits the process.
+func newApp(st *streams) *cli.App {
+	app := &cli.App{
+		Name:  "ganger",
+		Usage: "run Procfile apps locally the way the platform runs them",
+		Description: `ganger runs every process of a Procfile app with interleaved, prefixed logs, a PORT
+per process, and no process left behind. Flags also come from GANGER_<FLAG> environment
+variables and from a .foreman file at the app root; the command line wins.
+
+Examples:
+   ganger start                      # every process type but release, one each
+   ganger start -m web=2,all=1 -p 5000
+   ganger start web=2,worker         # heroku local's spelling
+   ganger run rails console          # a one-off in the same environment
+   ganger check                      # validate the Procfile and env files
+   ganger env web.1                  # what web.1 would get, and from where`,
+		Version:         version(),
+		Writer:          st.out,
+		ErrWriter:       st.err,
+		HideHelpCommand: true,
+		// urfave/cli exits the process on its own unless told otherwise;
+		// main maps errors to exit codes instead.
+		ExitErrHandler: func(*cli.Context, error) {},
+		Commands: []*cli.Command{
+			startCommand(st),
+			runCommand(st),
+			checkCommand(st),
+			envCommand(st),
+			{
+				Name:  "version",
+				Usage: "print ganger's version",
+				Action: func(c *cli.Context) error {
+					fmt.Fprintf(st.out, "ganger %s (%s %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+					return nil
+				},
+			},
+			{
+				Name:   watchdogCommand,
+				Hidden: true,
+				Action: func(c *cli.Context) error {
+					// Outlive the terminal's Ctrl-C and a SIGTERM to ganger's
+					// group: this process must see ganger's end to act on it.
+					signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+					runner.WatchdogMain(os.Stdin)
+					return nil
+				},
+			},
+		},
+	}
+	return app
+}
+
+// version is the module version stamped by the go tool, or "dev".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// startWatchdog re-executes ganger as the watchdog. argv[0] stays "ganger"
+// so a test binary standing in for ganger dispatches the same way.
+func startWatchdog() (*runner.Watchdog, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find ganger's executable: %w", err)
+	}
+	return runner.StartWatchdog(exe, []string{"ganger", watchdogCommand})
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gangerdev/ganger/env"
+	"github.com/gangerdev/ganger/procfile"
+)
+
+func envCommand(st *streams) *cli.Command {
+	return &cli.Command{
+		Name:      "env",
+		Usage:     "print the environment a process would get, with the source of each key",
+		ArgsUsage: "[TYPE[.N]]",
+		Description: `Prints every variable a process would get, sorted, with where it came from: the shell,
+an env file and line, or ganger (PORT, PS, DYNO). Without an argument it shows what every
+process shares; with web or web.2 it adds that instance's PORT, PS and DYNO.
+
+Values of keys that look secret (*KEY*, *SECRET*, *TOKEN*, *PASSWORD*, ...) and passwords
+in URLs are masked unless --reveal. --shell=false leaves out what came from the shell.
+
+--json prints a stable array for tools:
+   [{"key": "PORT", "value": "5000", "source": "ganger", "masked": false}, ...]
+   (file sources also carry "line").
+
+Examples:
+   ganger env web.1
+   ganger env --shell=false
+   ganger env --json --reveal worker.2`,
+		Flags: append(appFlags(),
+			&cli.BoolFlag{Name: "reveal", Usage: "show secret values"},
+			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+			&cli.BoolFlag{Name: "shell", Value: true, Usage: "include variables inherited from the shell"},
+		),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 1 {
+				return &usageError{err: fmt.Errorf("env: takes at most one process name, got %d", c.NArg())}
+			}
+			p, err := loadProjectOpt(c, st, c.NArg() == 0)
+			if err != nil {
+				return err
+			}
+			e := p.env
+			if c.NArg() == 1 {
+				name, port, err := p.instanceByName(c.Args().First())
+				if err != nil {
+					return err
+				}
+				if e, err = p.instanceEnv(name, port); err != nil {
+					return err
+				}
+			}
+			return printEnv(st, e, c.Bool("reveal"), c.Bool("json"), c.Bool("shell"))
+		},
+	}
+}
+
+// instanceByName resolves "web" or "web.2" to its name and PORT.
+func (p *project) instanceByName(arg string) (string, int, error) {
+	typ, num := arg, 1
+	if i := strings.LastIndexByte(arg, '.'); i > 0 {
+		if _, err := fmt.Sscanf(arg[i+1:], "%d", &num); err != nil || num < 1 {
+			return "", 0, &usageError{err: fmt.Errorf("env: %q is not TYPE or TYPE.N", arg)}
+		}
+		typ = arg[:i]
+	}
+	_, idx, ok := p.pf.Lookup(typ)
+	if !ok {
+		return "", 0, &usageError{err: fmt.Errorf("unknown process type %q (%s has: %s)", typ, p.procfilePath, strings.Join(p.pf.Names(), ", "))}
+	}
+	return fmt.Sprintf("%s.%d", typ, num), procfile.Port(p.port, idx, num), nil
+}
+
+type envJSON struct {
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Source string `json:"source"`
+	Line   int    `json:"line,omitempty"`
+	Masked bool   `json:"masked"`
+}
+
+func printEnv(st *streams, e *env.Env, reveal, asJSON, shell bool) error {
+	out := []envJSON{}
+	for _, v := range e.Vars() {
+		if !shell && v.Source == env.SourceShell {
+			continue
+		}
+		j := envJSON{Key: v.Key, Value: v.Value, Source: v.Source, Line: v.Line}
+		if !reveal && env.IsSecret(v.Key, v.Value) {
+			j.Value, j.Masked = env.Mask(v.Value), true
+		}
+		out = append(out, j)
+	}
+	if asJSON {
+		enc := json.NewEncoder(st.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(st.out, 0, 8, 2, ' ', 0)
+	for _, v := range out {
+		src := v.Source
+		if v.Line > 0 {
+			src = fmt.Sprintf("%s:%d", v.Source, v.Line)
+		}
+		val := v.Value
+		if !v.Masked {
+			val = env.Quote(v.Value)
+		}
+		fmt.Fprintf(tw, "%s=%s\t# %s\n", v.Key, val, src)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gangerdev/ganger/procfile"
+	"github.com/gangerdev/ganger/runner"
+)
+
+// oneOffName is the DYNO and PS of a one-off, as the platform names run dynos.
+const oneOffName = "run.1"
+
+func runCommand(st *streams) *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a one-off command in the app's environment",
+		ArgsUsage: "[--] COMMAND [ARGS...] | TYPE",
+		Description: `Runs a command with the environment the processes get (env files, PORT, PS and DYNO
+set to run.1), in the app root, with ganger's terminal: stdin, stdout and stderr are
+inherited, so an interactive shell or a debugger works. Ctrl-C goes to the command;
+ganger exits with the command's exit code (128+N if it died of signal N).
+
+One argument that names a Procfile entry runs that entry's command (with its PORT);
+any other single argument runs through sh -c; several arguments run as given.
+
+Examples:
+   ganger run rails console
+   ganger run 'echo $PORT $DATABASE_URL'
+   ganger run -e .env.test -- rspec --fail-fast
+   ganger run web                        # the Procfile's web command, in the foreground`,
+		Flags: appFlags(),
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) == 0 {
+				return &usageError{err: errors.New("run: name a command"), hint: "example: ganger run rails console"}
+			}
+			p, err := loadProjectOpt(c, st, true)
+			if err != nil {
+				return err
+			}
+			port := p.port
+			var argv []string
+			switch {
+			case len(args) == 1:
+				if e, idx, ok := p.pf.Lookup(args[0]); ok {
+					port = procfile.Port(p.port, idx, 1)
+					argv = runner.ShellArgv(e.Command)
+				} else {
+					argv = runner.ShellArgv(args[0])
+				}
+			default:
+				// The shell finds the program on the child's PATH, not ganger's.
+				argv = append([]string{"/bin/sh", "-c", `exec "$0" "$@"`}, args...)
+			}
+			e, err := p.instanceEnv(oneOffName, port)
+			if err != nil {
+				return err
+			}
+			return runOneOff(c, runner.OneOff{Argv: argv, Dir: p.root, Env: e.Environ(), Stdin: st.in, Stdout: st.out, Stderr: st.err})
+		},
+	}
+}
+
+// runOneOff runs o in the foreground. The terminal's SIGINT and SIGQUIT reach
+// the command directly, so ganger only keeps them from killing itself; SIGTERM
+// and SIGHUP sent to ganger are passed on.
+func runOneOff(c *cli.Context, o runner.OneOff) error {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	forward := make(chan syscall.Signal, 4)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case s := <-sigs:
+				if s == syscall.SIGTERM || s == syscall.SIGHUP {
+					forward <- s.(syscall.Signal)
+				}
+			}
+		}
+	}()
+	code, err := runner.RunOne(c.Context, o, forward)
+	if err != nil {
+		return &exitError{code: code, err: err}
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}

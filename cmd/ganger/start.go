@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gangerdev/ganger/procfile"
+	"github.com/gangerdev/ganger/runner"
+	"github.com/gangerdev/ganger/runner/logmux"
+)
+
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "color", Usage: "colour the prefixes: `auto`, always or never (auto: when stdout is a terminal; NO_COLOR and FORCE_COLOR honoured)"},
+		&cli.BoolFlag{Name: "no-color", Usage: "same as --color never"},
+		&cli.BoolFlag{Name: "no-timestamp", Usage: "leave out the HH:MM:SS column"},
+		&cli.BoolFlag{Name: "no-prefix", Usage: "leave out the process name column"},
+	}
+}
+
+func startCommand(st *streams) *cli.Command {
+	return &cli.Command{
+		Name:      "start",
+		Usage:     "run the app's processes with interleaved, prefixed output",
+		ArgsUsage: "[TYPE[=N][,TYPE[=N]...] ...]",
+		Description: `Runs every process type of the Procfile but release (or the types named), each
+instance in its own process group with PORT, PS and DYNO set:
+PORT = base + 100 × the type's position in the Procfile + (instance − 1).
+
+The first process to exit stops the rest: SIGTERM to every group, SIGKILL after the
+timeout. Ctrl-C (or SIGINT, SIGTERM, SIGHUP) does the same; a second Ctrl-C kills at once.
+SIGUSR1 and SIGUSR2 are forwarded. ganger exits with the code of the process that caused
+the shutdown (128+N for signal N), 130/143/129 when interrupted, 141 when its output closed.
+
+Examples:
+   ganger start                          # all types but release, one each
+   ganger start web worker               # only these
+   ganger start -m web=2,all=1 -p 5000   # two web, one of the rest, ports from 5000
+   ganger start web=2,worker             # heroku local's positional formation
+   ganger start -e .env,.env.local -t 10 # later env files win; 10 s grace
+   ganger start --no-color | tee log     # colour is off in pipes anyway`,
+		Flags: append(append(appFlags(), formationFlags()...), outputFlags()...),
+		Action: func(c *cli.Context) error {
+			p, err := loadProject(c, st)
+			if err != nil {
+				return err
+			}
+			return startApp(c.Context, p, c.Args().Slice(), st)
+		},
+	}
+}
+
+// colorEnabled decides about colour at the edge: flag, then NO_COLOR, then
+// FORCE_COLOR, then whether stdout is a terminal.
+func colorEnabled(set *settings, st *streams) (bool, error) {
+	if off, err := set.bool("no-color"); err != nil {
+		return false, err
+	} else if off {
+		return false, nil
+	}
+	mode := set.str("color", "auto")
+	switch mode {
+	case "always", "true", "on", "yes":
+		return true, nil
+	case "never", "false", "off", "no":
+		return false, nil
+	case "auto", "":
+	default:
+		return false, &usageError{err: fmt.Errorf("--color %q: want auto, always or never", mode)}
+	}
+	if st.getenv("NO_COLOR") != "" {
+		return false, nil
+	}
+	if v := st.getenv("FORCE_COLOR"); v != "" && v != "0" && v != "false" {
+		return true, nil
+	}
+	return st.outTTY && st.getenv("TERM") != "dumb", nil
+}
+
+// newMux builds the output renderer from the output flags.
+func newMux(set *settings, st *streams, names []string) (*logmux.Mux, error) {
+	colour, err := colorEnabled(set, st)
+	if err != nil {
+		return nil, err
+	}
+	noTS, err := set.bool("no-timestamp")
+	if err != nil {
+		return nil, err
+	}
+	noPrefix, err := set.bool("no-prefix")
+	if err != nil {
+		return nil, err
+	}
+	return logmux.New(st.out, logmux.Options{Color: colour, Timestamp: !noTS, Prefix: !noPrefix, Names: names}), nil
+}
+
+// signalCause is why a run was interrupted.
+type signalCause struct{ sig syscall.Signal }
+
+func (s signalCause) Error() string { return runner.SignalName(s.sig) + " received" }
+
+// startApp runs the formation until it stops.
+func startApp(ctx context.Context, p *project, args []string, st *streams) error {
+	types, f, err := p.selection(args)
+	if err != nil {
+		return err
+	}
+	insts, err := procfile.Instances(p.pf, types, f, p.port)
+	if err != nil {
+		return &usageError{err: err}
+	}
+	if len(insts) == 0 {
+		return &usageError{err: errors.New("nothing to start: every process type is scaled to 0"), hint: "use -m to choose counts, such as -m all=1"}
+	}
+	specs := make([]runner.Spec, 0, len(insts))
+	names := make([]string, 0, len(insts))
+	for _, in := range insts {
+		e, err := p.instanceEnv(in.Name, in.Port)
+		if err != nil {
+			return err
+		}
+		specs = append(specs, runner.Spec{
+			Name: in.Name, Type: in.Type, Port: in.Port,
+			Argv: runner.ShellArgv(in.Command), Dir: p.root, Env: e.Environ(),
+		})
+		names = append(names, in.Name)
+	}
+	mux, err := newMux(p.set, st, names)
+	if err != nil {
+		return err
+	}
+	res, err := supervise(ctx, specs, runner.Options{Timeout: p.timeout, Sink: mux})
+	if err != nil {
+		return err
+	}
+	return resultError(res)
+}
+
+// supervise runs specs with ganger's signal handling: the first SIGINT,
+// SIGTERM or SIGHUP starts the shutdown, the second kills at once, SIGUSR1
+// and SIGUSR2 are forwarded, and a closed stdout (SIGPIPE) turns into a write
+// error the supervisor acts on instead of killing ganger.
+func supervise(ctx context.Context, specs []runner.Spec, opts runner.Options) (runner.Result, error) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE)
+	defer signal.Stop(sigs)
+
+	wd, err := startWatchdog()
+	if err != nil {
+		return runner.Result{}, err
+	}
+	defer wd.Close()
+	opts.Watchdog = wd
+	opts.Reap = true
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sup := runner.New(opts)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		interrupted := false
+		for {
+			select {
+			case <-stop:
+				return
+			case sig := <-sigs:
+				switch s := sig.(syscall.Signal); s {
+				case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP:
+					if interrupted {
+						sup.Kill()
+					} else {
+						interrupted = true
+						cancel(signalCause{s})
+					}
+				case syscall.SIGUSR1, syscall.SIGUSR2:
+					sup.Signal(s)
+				}
+			}
+		}
+	}()
+	res, err := sup.Run(ctx, specs)
+	if res.Interrupted {
+		var sc signalCause
+		if errors.As(context.Cause(ctx), &sc) {
+			res.Code = 128 + int(sc.sig)
+		}
+	}
+	return res, err
+}
+
+// resultError maps a run's end to ganger's exit code.
+func resultError(res runner.Result) error {
+	switch {
+	case res.OutputClosed:
+		return &exitError{code: 128 + int(syscall.SIGPIPE)}
+	case res.Interrupted, res.Cause != "":
+		if res.Code == 0 {
+			return nil
+		}
+		return &exitError{code: res.Code}
+	}
+	return nil
+}

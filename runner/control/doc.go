@@ -1,0 +1,49 @@
+// Package control is ganger's control plane: the Unix socket through which
+// "ganger ps", "ganger restart" and "ganger stop" talk to a running
+// "ganger start". It owns the socket's location and permissions, the wire
+// protocol, the client and server ends, and the rendering of the ps table.
+// It does not know the supervisor: the server calls a small Handler that the
+// CLI implements by adapting package runner.
+//
+// # Where the socket lives
+//
+// One socket per app root (the directory holding the Procfile), named by the
+// first 16 hex digits of the SHA-256 of the canonical absolute root, plus
+// ".sock", so deep roots such as git worktrees never overflow sun_path
+// (108 bytes on Linux, 104 on macOS). The directory is
+//
+//   - $XDG_RUNTIME_DIR/ganger, when XDG_RUNTIME_DIR is an absolute path to a
+//     real directory owned by us with no group or other access;
+//   - otherwise $TMPDIR/ganger-UID (or /tmp/ganger-UID).
+//
+// Either way the directory is created with mode 0700 and, created or found,
+// must be a real directory (not a symlink) owned by our uid with mode 0700;
+// anything else is refused with a message saying what to remove or chmod.
+// The environment is passed in as Options (see DefaultOptions); the package
+// never reads it itself.
+//
+// # Safety
+//
+// Only a Unix socket, never TCP. The socket is chmod 0600 after bind inside
+// the 0700 directory. Every accepted connection's peer uid is read with
+// SO_PEERCRED (LOCAL_PEERCRED on macOS) and a peer of another uid is refused;
+// the client checks the server's uid the same way. A pre-existing symlink at
+// the directory, the socket or the lock file is refused, never followed.
+//
+// A server holds an flock on DIR/HASH.lock for its whole life, so exactly
+// one server runs per root. A second one fails with *AlreadyRunningError
+// naming the first one's pid. A socket file left by a crashed run is
+// removed only after a connect to it fails with ECONNREFUSED. On exit the
+// server removes its socket only if the path still names the socket it
+// created, then removes its lock file.
+//
+// # Protocol
+//
+// One request per connection: the client writes one JSON object and a
+// newline, the server answers with one JSON object and a newline and closes.
+// Both carry "v" (Version); a server answers a request of another version
+// with an error. Requests are {"v":1,"op":"status"|"restart"|"stop"|"hello",
+// "names":[...]}; responses are {"v":1,"pid":N,"root":"/app","procs":[...],
+// "error":"..."}. A handler error comes back as the error string and the
+// client returns it as a *RemoteError.
+package control

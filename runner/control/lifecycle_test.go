@@ -1,0 +1,462 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestNotRunning(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, e testEnv)
+	}{
+		{"no dir", func(t *testing.T, e testEnv) {}},
+		{"no socket", func(t *testing.T, e testEnv) {
+			dir, _, _ := e.paths(t)
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"stale socket", makeStale},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			tt.setup(t, e)
+			_, sock, _ := e.paths(t)
+			root, err := canonicalRoot(e.root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Status(ctxT(t), e.root, e.opt)
+			want := fmt.Sprintf("no ganger is running for %s (socket %s)", root, sock)
+			if !errors.Is(err, ErrNotRunning) || err.Error() != want {
+				t.Fatalf("err = %v, want ErrNotRunning saying %q", err, want)
+			}
+		})
+	}
+}
+
+// makeStale leaves a socket file nothing listens on, as a crashed run does.
+func makeStale(t *testing.T, e testEnv) {
+	t.Helper()
+	dir, sock, _ := e.paths(t)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	ln.Close()
+	if _, err := os.Lstat(sock); err != nil {
+		t.Fatalf("stale socket not left behind: %v", err)
+	}
+}
+
+func TestStaleSocketReplaced(t *testing.T) {
+	e := newEnv(t)
+	makeStale(t, e)
+	_, _, lock := e.paths(t)
+	// A crashed run also leaves its lock file behind, unlocked.
+	if err := os.WriteFile(lock, []byte("999999\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, e, &fakeHandler{procs: []Process{{Name: "web.1"}}})
+	procs, err := Status(ctxT(t), e.root, e.opt)
+	if err != nil || len(procs) != 1 {
+		t.Fatalf("Status after replacing a stale socket = %v, %v", procs, err)
+	}
+}
+
+func TestSecondServerRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		serving bool // the first server answers (else it only listens)
+		ctx     func() (context.Context, context.CancelFunc)
+	}{
+		{"serving", true, func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 10*time.Second)
+		}},
+		// Not answering yet: the pid comes from the lock file once the
+		// hello times out.
+		{"listening only", false, func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 200*time.Millisecond)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			var first *Server
+			if tt.serving {
+				first, _ = serve(t, e, &fakeHandler{})
+			} else {
+				var err error
+				if first, err = Listen(context.Background(), e.root, e.opt); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { first.Close() })
+			}
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			second, err := Listen(ctx, e.root, e.opt)
+			if err == nil {
+				second.Close()
+				t.Fatal("second Listen for the same root succeeded")
+			}
+			var are *AlreadyRunningError
+			want := fmt.Sprintf("ganger is already running for %s (pid %d); stop it or use its socket %s",
+				first.Root(), os.Getpid(), first.Socket())
+			if !errors.As(err, &are) || are.PID != os.Getpid() || err.Error() != want {
+				t.Fatalf("err = %v\nwant %s", err, want)
+			}
+			// The refused server must leave the first one's socket alone.
+			fi, err := os.Lstat(first.Socket())
+			if err != nil || !os.SameFile(fi, first.sockInfo) {
+				t.Fatalf("first server's socket disturbed: %v", err)
+			}
+			if tt.serving {
+				if _, err := Status(ctxT(t), e.root, e.opt); err != nil {
+					t.Fatalf("first server unreachable after the refused Listen: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestServeCleansUp(t *testing.T) {
+	e := newEnv(t)
+	_, sock, lock := e.paths(t)
+	_, stop := serve(t, e, &fakeHandler{})
+	if err := stop(); err != nil {
+		t.Fatalf("Serve returned %v after cancel, want nil", err)
+	}
+	for _, p := range []string{sock, lock} {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s still there after Serve returned (err %v)", p, err)
+		}
+	}
+	if _, err := Status(ctxT(t), e.root, e.opt); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Status after shutdown = %v, want ErrNotRunning", err)
+	}
+	// And the root can be served again.
+	serve(t, e, &fakeHandler{})
+	if _, err := Status(ctxT(t), e.root, e.opt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCleanupLeavesForeignSocket(t *testing.T) {
+	e := newEnv(t)
+	_, sock, _ := e.paths(t)
+	_, stop := serve(t, e, &fakeHandler{})
+	// Someone replaced our socket file; it is not ours to remove.
+	if err := os.Remove(sock); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sock, []byte("not ours"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(sock); err != nil || string(b) != "not ours" {
+		t.Fatalf("foreign file at the socket path removed or changed: %q, %v", b, err)
+	}
+}
+
+func TestCloseWithoutServe(t *testing.T) {
+	e := newEnv(t)
+	_, sock, lock := e.paths(t)
+	srv, err := Listen(ctxT(t), e.root, e.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	for _, p := range []string{sock, lock} {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s still there after Close (err %v)", p, err)
+		}
+	}
+	if err := srv.Serve(ctxT(t), &fakeHandler{}); err != nil {
+		t.Errorf("Serve after Close = %v, want nil (nothing to serve)", err)
+	}
+}
+
+func TestLongRoot(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, strings.Repeat("a", 100), strings.Repeat("b", 100), strings.Repeat("c", 100))
+	if len(root) < 300 {
+		t.Fatalf("root is only %d bytes", len(root))
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := testEnv{root: root, opt: Options{TempDir: t.TempDir()}}
+	serve(t, e, &fakeHandler{procs: []Process{{Name: "web.1"}}})
+	if _, err := Status(ctxT(t), filepath.Join(root, "."), e.opt); err != nil {
+		t.Fatal(err)
+	}
+	_, sock, _ := e.paths(t)
+	if len(sock) >= maxSocketPath {
+		t.Errorf("socket path is %d bytes", len(sock))
+	}
+}
+
+func TestSocketDirTooLong(t *testing.T) {
+	tmp := filepath.Join(t.TempDir(), strings.Repeat("x", 120))
+	_, err := Listen(ctxT(t), t.TempDir(), Options{TempDir: tmp})
+	if err == nil || !strings.Contains(err.Error(), "byte limit of Unix sockets; set XDG_RUNTIME_DIR or TMPDIR") {
+		t.Fatalf("err = %v, want the socket path length error", err)
+	}
+}
+
+func TestRefusesPlantedPaths(t *testing.T) {
+	tests := []struct {
+		name       string
+		plant      func(t *testing.T, dir, sock, lock string)
+		wantListen string
+		wantClient string // "" if the client is not affected
+	}{
+		{"dir is a symlink", func(t *testing.T, dir, sock, lock string) {
+			target := t.TempDir() // a 0700 dir of ours
+			if err := os.Symlink(target, dir); err != nil {
+				t.Fatal(err)
+			}
+		}, "is a symlink", "is a symlink"},
+		{"dir is a file", func(t *testing.T, dir, sock, lock string) {
+			if err := os.WriteFile(dir, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not a directory", "is not a directory"},
+		{"dir mode 0755", func(t *testing.T, dir, sock, lock string) { mkdirMode(t, dir, 0o755) },
+			"mode is 0755, want 0700; run chmod 700", "mode is 0755"},
+		{"dir mode 0770", func(t *testing.T, dir, sock, lock string) { mkdirMode(t, dir, 0o770) },
+			"mode is 0770", "mode is 0770"},
+		{"socket is a symlink", func(t *testing.T, dir, sock, lock string) {
+			mkdirMode(t, dir, 0o700)
+			// Even to a live socket of ours: never followed.
+			other := testEnv{root: t.TempDir(), opt: Options{TempDir: t.TempDir()}}
+			srv, _ := serve(t, other, &fakeHandler{})
+			if err := os.Symlink(srv.Socket(), sock); err != nil {
+				t.Fatal(err)
+			}
+		}, "refusing control socket", "is a symlink"},
+		{"socket is a file", func(t *testing.T, dir, sock, lock string) {
+			mkdirMode(t, dir, 0o700)
+			if err := os.WriteFile(sock, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not a socket", "is not a socket"},
+		{"lock is a symlink", func(t *testing.T, dir, sock, lock string) {
+			mkdirMode(t, dir, 0o700)
+			if err := os.Symlink(filepath.Join(t.TempDir(), "x"), lock); err != nil {
+				t.Fatal(err)
+			}
+		}, "lock file", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			dir, sock, lock := e.paths(t)
+			tt.plant(t, dir, sock, lock)
+			srv, err := Listen(ctxT(t), e.root, e.opt)
+			if err == nil {
+				srv.Close()
+				t.Fatal("Listen succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.wantListen) {
+				t.Errorf("Listen err = %v, want it to mention %q", err, tt.wantListen)
+			}
+			if tt.wantClient != "" {
+				_, err := Status(ctxT(t), e.root, e.opt)
+				if err == nil || errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), tt.wantClient) {
+					t.Errorf("Status err = %v, want a refusal mentioning %q", err, tt.wantClient)
+				}
+			}
+			if strings.Contains(tt.name, "symlink") {
+				if fi, err := os.Lstat(map[bool]string{true: dir, false: sock}[strings.HasPrefix(tt.name, "dir")]); err == nil && fi.Mode()&fs.ModeSymlink == 0 && !strings.HasPrefix(tt.name, "lock") {
+					t.Errorf("planted symlink was replaced")
+				}
+			}
+		})
+	}
+}
+
+func mkdirMode(t *testing.T, dir string, mode fs.FileMode) {
+	t.Helper()
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClientContextCancel(t *testing.T) {
+	e := newEnv(t)
+	h := &fakeHandler{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	defer close(h.release)
+	serve(t, e, h)
+	ctx, cancel := context.WithCancel(ctxT(t))
+	errc := make(chan error, 1)
+	go func() { errc <- Restart(ctx, e.root, []string{"web"}, e.opt) }()
+	<-h.entered
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Restart did not return after its context was cancelled")
+	}
+}
+
+func TestServeCancelsHandlers(t *testing.T) {
+	e := newEnv(t)
+	h := &fakeHandler{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	defer close(h.release)
+	_, stop := serve(t, e, h)
+	errc := make(chan error, 1)
+	go func() { errc <- Restart(ctxT(t), e.root, nil, e.opt) }()
+	<-h.entered
+	if err := stop(); err != nil { // waits for the handler, which sees ctx done
+		t.Fatal(err)
+	}
+	if err := <-errc; err == nil {
+		t.Fatal("Restart succeeded although the server shut down mid-request")
+	}
+}
+
+// rawExchange sends raw bytes to the server and returns its decoded answer.
+func rawExchange(t *testing.T, sock, payload string) response {
+	t.Helper()
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, payload); err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.UnixConn).CloseWrite()
+	var resp response
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	if err := jsonUnmarshal(line, &resp); err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func TestProtocolErrors(t *testing.T) {
+	e := newEnv(t)
+	h := &fakeHandler{}
+	srv, _ := serve(t, e, h)
+	tests := []struct{ payload, want string }{
+		{`{"v":99,"op":"status"}` + "\n", "control protocol version 99 is not supported"},
+		{`{"op":"status"}`, "control protocol version 0 is not supported"},
+		{`{"v":1,"op":"nuke"}` + "\n", `unknown control request "nuke"`},
+		{`not json`, "bad control request"},
+		{``, "bad control request: EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.payload, func(t *testing.T) {
+			resp := rawExchange(t, srv.Socket(), tt.payload)
+			if !strings.Contains(resp.Error, tt.want) || resp.V != Version || resp.PID != os.Getpid() {
+				t.Fatalf("answer = %+v, want v %d, our pid and an error containing %q", resp, Version, tt.want)
+			}
+		})
+	}
+	if calls, _ := h.getCalls(); len(calls) != 0 {
+		t.Errorf("handler called for bad requests: %q", calls)
+	}
+}
+
+// The helper process: when GANGER_CONTROL_TEST_DIAL names a socket, the test
+// binary dials it, sends a status request and prints the answer.
+func TestMain(m *testing.M) {
+	if sock := os.Getenv("GANGER_CONTROL_TEST_DIAL"); sock != "" {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		io.WriteString(c, `{"v":1,"op":"status"}`+"\n")
+		io.Copy(os.Stdout, c)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestPeerOfOtherUIDRefused(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to connect as another uid")
+	}
+	const nobody = 65534
+	// Everything the other uid touches must be reachable by it; the socket
+	// dir normally is not, so open it up for this test only.
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := testEnv{root: t.TempDir(), opt: Options{TempDir: base}}
+	h := &fakeHandler{procs: []Process{{Name: "web.1"}}}
+	srv, _ := serve(t, e, h)
+	if err := os.Chmod(filepath.Dir(srv.Socket()), 0o711); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(srv.Socket(), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(base, "helper")
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"GANGER_CONTROL_TEST_DIAL=" + srv.Socket()}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	want := fmt.Sprintf("peer uid %d is not ganger's uid 0", nobody)
+	if !strings.Contains(string(out), want) || strings.Contains(string(out), "web.1") {
+		t.Fatalf("answer to uid %d = %s, want a refusal containing %q and no processes", nobody, out, want)
+	}
+	if calls, _ := h.getCalls(); len(calls) != 0 {
+		t.Errorf("handler called for a foreign peer: %q", calls)
+	}
+}

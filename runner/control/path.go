@@ -1,0 +1,176 @@
+package control
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Options carries the environment the socket location depends on. Build it
+// with DefaultOptions in main; tests fill it in directly.
+type Options struct {
+	// RuntimeDir is $XDG_RUNTIME_DIR ("" when unset). It is used when it is
+	// an absolute path to a directory owned by us with no group or other
+	// access; otherwise TempDir is.
+	RuntimeDir string
+	// TempDir is the system temp dir ($TMPDIR or /tmp); "" means /tmp.
+	TempDir string
+}
+
+// DefaultOptions reads XDG_RUNTIME_DIR and TMPDIR through getenv
+// (os.Getenv in main).
+func DefaultOptions(getenv func(string) string) Options {
+	return Options{RuntimeDir: getenv("XDG_RUNTIME_DIR"), TempDir: getenv("TMPDIR")}
+}
+
+// location is where one root's socket and lock live.
+type location struct {
+	root   string // canonical root
+	dir    string // the 0700 directory
+	socket string // dir/HASH.sock
+	lock   string // dir/HASH.lock
+}
+
+// SocketPath returns the control socket path for the app root, without
+// creating or checking anything.
+func SocketPath(root string, opt Options) (string, error) {
+	loc, err := locate(root, opt, os.Getuid())
+	if err != nil {
+		return "", err
+	}
+	return loc.socket, nil
+}
+
+// canonicalRoot makes root absolute, clean and, when it exists, free of
+// symlinks, so every spelling of one directory maps to one socket.
+func canonicalRoot(root string) (string, error) {
+	if root == "" {
+		return "", errors.New("empty app root")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return "", fmt.Errorf("cannot make app root %s absolute: %w", root, err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real, nil
+	}
+	return abs, nil
+}
+
+func locate(root string, opt Options, uid int) (location, error) {
+	root, err := canonicalRoot(root)
+	if err != nil {
+		return location{}, err
+	}
+	sum := sha256.Sum256([]byte(root))
+	name := hex.EncodeToString(sum[:8])
+	dir := socketDir(opt, uid)
+	loc := location{
+		root:   root,
+		dir:    dir,
+		socket: filepath.Join(dir, name+".sock"),
+		lock:   filepath.Join(dir, name+".lock"),
+	}
+	if n := len(loc.socket); n >= maxSocketPath {
+		return loc, fmt.Errorf("control socket path %s is %d bytes, over the %d-byte limit of Unix sockets; set XDG_RUNTIME_DIR or TMPDIR to a shorter directory",
+			loc.socket, n, maxSocketPath-1)
+	}
+	return loc, nil
+}
+
+// socketDir picks the directory (see Options) without touching it beyond a
+// Lstat of the runtime dir.
+func socketDir(opt Options, uid int) string {
+	if rd := opt.RuntimeDir; rd != "" && filepath.IsAbs(rd) {
+		if fi, err := os.Lstat(rd); err == nil && fi.IsDir() &&
+			ownerOf(fi) == uint32(uid) && fi.Mode().Perm()&0o077 == 0 {
+			return filepath.Join(filepath.Clean(rd), "ganger")
+		}
+	}
+	tmp := opt.TempDir
+	if tmp == "" || !filepath.IsAbs(tmp) {
+		tmp = "/tmp"
+	}
+	return filepath.Join(filepath.Clean(tmp), fmt.Sprintf("ganger-%d", uid))
+}
+
+// prepareDir creates dir with mode 0700 if it is missing and checks it.
+func prepareDir(dir string, uid int) error {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("cannot create control socket dir: %w", err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("cannot check control socket dir: %w", err)
+	}
+	return checkDir(dir, fi.Mode(), ownerOf(fi), uid)
+}
+
+// checkDir says whether a directory with this mode and owner may hold our
+// socket: a real directory, owned by uid, mode 0700.
+func checkDir(path string, mode fs.FileMode, owner uint32, uid int) error {
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		return fmt.Errorf("refusing control socket dir %s: it is a symlink; remove it (rm %s) and start again", path, path)
+	case !mode.IsDir():
+		return fmt.Errorf("refusing control socket dir %s: it is not a directory; remove it and start again", path)
+	case owner != uint32(uid):
+		return fmt.Errorf("refusing control socket dir %s: it is owned by uid %d, not by you (uid %d), so another user could intercept ganger's control socket; remove it or set TMPDIR to a directory of your own", path, owner, uid)
+	case mode.Perm() != 0o700:
+		return fmt.Errorf("refusing control socket dir %s: its mode is %#o, want 0700; run chmod 700 %s", path, mode.Perm(), path)
+	}
+	return nil
+}
+
+// checkSocket says whether an existing file at path may be treated as our
+// (possibly stale) socket: a socket, not a symlink, owned by uid.
+func checkSocket(path string, mode fs.FileMode, owner uint32, uid int) error {
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		return fmt.Errorf("refusing control socket %s: it is a symlink; remove it (rm %s)", path, path)
+	case mode.Type() != fs.ModeSocket:
+		return fmt.Errorf("refusing control socket %s: it is not a socket; remove it (rm %s)", path, path)
+	case owner != uint32(uid):
+		return fmt.Errorf("refusing control socket %s: it is owned by uid %d, not by you (uid %d); remove it", path, owner, uid)
+	}
+	return nil
+}
+
+// checkPeer says whether a peer of peerUID may talk to us (uid).
+func checkPeer(peerUID uint32, uid int) error {
+	if peerUID != uint32(uid) {
+		return fmt.Errorf("control connection refused: peer uid %d is not ganger's uid %d", peerUID, uid)
+	}
+	return nil
+}
+
+// FindRoot returns the app root for start: the nearest of start and its
+// parents that holds a file named procfileName ("Procfile"). The result is
+// absolute and clean.
+func FindRoot(start, procfileName string) (string, error) {
+	if procfileName == "" {
+		procfileName = "Procfile"
+	}
+	abs, err := filepath.Abs(start)
+	if err != nil {
+		return "", fmt.Errorf("cannot make %s absolute: %w", start, err)
+	}
+	for dir := abs; ; {
+		fi, err := os.Stat(filepath.Join(dir, procfileName))
+		if err == nil && !fi.IsDir() {
+			return dir, nil
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
+			return "", fmt.Errorf("cannot look for %s in %s: %w", procfileName, dir, err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no %s in %s or any parent directory; run ganger inside the app or pass -d DIR", procfileName, abs)
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,275 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ioTimeout bounds reading a request and writing a response on the server
+// side; the handler itself is bounded only by the Serve context.
+const ioTimeout = 10 * time.Second
+
+// helloTimeout bounds asking an existing server for its pid in Listen.
+const helloTimeout = 2 * time.Second
+
+// Server is a listening control socket for one app root. Create it with
+// Listen, run it with Serve; Close releases it if Serve is never called.
+type Server struct {
+	loc      location
+	uid, pid int
+	ln       *net.UnixListener
+	lock     *os.File
+	sockInfo fs.FileInfo // the socket file as bound, to remove only that one
+
+	served    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Listen takes the app root's control socket: it creates and checks the
+// socket directory, takes the root's lock (failing with
+// *AlreadyRunningError, naming the other server's pid, if another server
+// holds it), replaces a stale socket left by a crashed run, binds, and
+// chmods the socket 0600. ctx bounds talking to an existing server.
+func Listen(ctx context.Context, root string, opt Options) (*Server, error) {
+	uid := os.Getuid()
+	loc, err := locate(root, opt, uid)
+	if err != nil {
+		return nil, err
+	}
+	if err := prepareDir(loc.dir, uid); err != nil {
+		return nil, err
+	}
+	lock, err := lockFile(loc.lock, uid)
+	if errors.Is(err, errLocked) {
+		return nil, alreadyRunning(ctx, loc, uid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{loc: loc, uid: uid, pid: os.Getpid(), lock: lock}
+	ok := false
+	defer func() {
+		if !ok {
+			s.releaseLock()
+		}
+	}()
+	// The pid in the lock file names us while we are not answering yet.
+	if err := lock.Truncate(0); err != nil {
+		return nil, fmt.Errorf("cannot write control lock file %s: %w", loc.lock, err)
+	}
+	if _, err := lock.WriteAt([]byte(strconv.Itoa(s.pid)+"\n"), 0); err != nil {
+		return nil, fmt.Errorf("cannot write control lock file %s: %w", loc.lock, err)
+	}
+	if err := clearStale(ctx, loc, uid); err != nil {
+		return nil, err
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: loc.socket, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on control socket %s: %w", loc.socket, err)
+	}
+	// We remove the socket ourselves, and only if it is still ours.
+	ln.SetUnlinkOnClose(false)
+	s.ln = ln
+	fi, err := os.Lstat(loc.socket)
+	if err == nil {
+		s.sockInfo = fi
+		err = os.Chmod(loc.socket, 0o600)
+	}
+	if err != nil {
+		ln.Close()
+		if fi != nil {
+			os.Remove(loc.socket)
+		}
+		return nil, fmt.Errorf("cannot secure control socket %s: %w", loc.socket, err)
+	}
+	ok = true
+	return s, nil
+}
+
+// alreadyRunning builds the error for a root whose lock another process
+// holds, asking that server for its pid, or else reading it from the lock.
+func alreadyRunning(ctx context.Context, loc location, uid int) error {
+	e := &AlreadyRunningError{Root: loc.root, Socket: loc.socket}
+	ctx, cancel := context.WithTimeout(ctx, helloTimeout)
+	defer cancel()
+	if resp, err := roundTrip(ctx, loc, uid, request{Op: opHello}); err == nil {
+		e.PID = resp.PID
+	} else if b, err := os.ReadFile(loc.lock); err == nil {
+		e.PID, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	return e
+}
+
+// clearStale removes a socket file left by a crashed server. The caller
+// holds the root's lock, so no well-behaved server can own it; it is still
+// removed only after connecting to it is refused.
+func clearStale(ctx context.Context, loc location, uid int) error {
+	fi, err := os.Lstat(loc.socket)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot check control socket %s: %w", loc.socket, err)
+	}
+	if err := checkSocket(loc.socket, fi.Mode(), ownerOf(fi), uid); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, helloTimeout)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", loc.socket)
+	switch {
+	case err == nil:
+		c.Close()
+		return &AlreadyRunningError{Root: loc.root, Socket: loc.socket}
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case !isRefused(err):
+		return fmt.Errorf("cannot check control socket %s: %w; if no ganger is running for %s, remove it", loc.socket, err, loc.root)
+	}
+	if err := os.Remove(loc.socket); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot remove stale control socket %s: %w", loc.socket, err)
+	}
+	return nil
+}
+
+// Socket returns the socket path.
+func (s *Server) Socket() string { return s.loc.socket }
+
+// Root returns the canonical app root the server is for.
+func (s *Server) Root() string { return s.loc.root }
+
+// Serve answers requests with h until ctx ends (or Close is called), then
+// waits for the requests in flight, removes the socket if it is still the
+// one Listen created, releases the lock and returns nil. Requests are served
+// concurrently; their handler calls get ctx. Serve may be called once.
+func (s *Server) Serve(ctx context.Context, h Handler) error {
+	if h == nil {
+		return errors.New("control: Serve needs a handler")
+	}
+	if !s.served.CompareAndSwap(false, true) {
+		return errors.New("control: Serve called twice")
+	}
+	stop := context.AfterFunc(ctx, func() { s.ln.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	var backoff time.Duration
+	for {
+		c, err := s.ln.AcceptUnix()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
+				break
+			}
+			// Out of fds or a connection aborted before accept: wait a
+			// little and go on, as net/http does.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			continue
+		}
+		backoff = 0
+		wg.Go(func() { s.handle(ctx, c, h) })
+	}
+	wg.Wait()
+	return s.Close()
+}
+
+// handle answers one connection.
+func (s *Server) handle(ctx context.Context, c *net.UnixConn, h Handler) {
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	resp := response{V: Version, PID: s.pid, Root: s.loc.root}
+	err := s.authorize(c)
+	if err == nil {
+		c.SetReadDeadline(time.Now().Add(ioTimeout))
+		var req request
+		req, err = decodeRequest(c)
+		if err == nil {
+			resp.Procs, err = dispatch(ctx, h, req)
+		}
+	}
+	if err != nil {
+		resp.Procs = nil
+		resp.Error = err.Error()
+		if resp.Error == "" {
+			resp.Error = "request failed"
+		}
+	}
+	c.SetWriteDeadline(time.Now().Add(ioTimeout))
+	// A failed write means the client went away; there is no one to tell.
+	_ = writeJSON(c, resp)
+}
+
+// authorize refuses a peer of another uid.
+func (s *Server) authorize(c *net.UnixConn) error {
+	uid, err := peerUID(c)
+	if err != nil {
+		return fmt.Errorf("control connection refused: %w", err)
+	}
+	return checkPeer(uid, s.uid)
+}
+
+func dispatch(ctx context.Context, h Handler, req request) ([]Process, error) {
+	switch req.Op {
+	case opStatus:
+		procs, err := h.Status(ctx)
+		if err == nil && procs == nil {
+			procs = []Process{}
+		}
+		return procs, err
+	case opRestart:
+		return nil, h.Restart(ctx, req.Names)
+	case opStop:
+		return nil, h.Stop(ctx, req.Names)
+	}
+	return nil, nil // hello
+}
+
+// Close stops listening, removes the socket if it is still the one Listen
+// created, and releases the lock. It is safe to call more than once and
+// while Serve runs (Serve then returns).
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.ln.Close()
+		var errs []error
+		if fi, err := os.Lstat(s.loc.socket); err == nil && os.SameFile(fi, s.sockInfo) {
+			if err := os.Remove(s.loc.socket); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("cannot remove control socket: %w", err))
+			}
+		}
+		if err := s.releaseLock(); err != nil {
+			errs = append(errs, err)
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// releaseLock removes the lock file, if the path still names ours, while
+// still holding the lock, then closes (unlocks) it.
+func (s *Server) releaseLock() error {
+	var err error
+	if ours, serr := s.lock.Stat(); serr == nil {
+		if fi, lerr := os.Lstat(s.loc.lock); lerr == nil && os.SameFile(fi, ours) {
+			if rerr := os.Remove(s.loc.lock); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+				err = fmt.Errorf("cannot remove control lock file: %w", rerr)
+			}
+		}
+	}
+	return errors.Join(err, s.lock.Close())
+}

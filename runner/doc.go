@@ -1,0 +1,26 @@
+// Package runner is ganger's supervisor. It runs a set of processes the way
+// the platform runs dynos and guarantees that none is left behind.
+//
+// Each process runs in its own process group with stdin on /dev/null and its
+// stdout and stderr on one pipe. Output is read in large chunks and handed to a
+// Sink as whole lines (a line is never split between two calls unless it is
+// longer than MaxLine); lifecycle changes are reported as Events. Rendering
+// (prefixes, colour, timestamps) belongs to the Sink, see package logmux.
+//
+// Shutdown follows foreman's rule: the first process to exit stops the rest.
+// The ladder sends each group its stop signal, waits up to the grace period and
+// returns as soon as every group is empty, then sends SIGKILL to whatever is
+// left. Kill skips the wait. A process group is only signalled while it has a
+// pgid > 1 that ganger created.
+//
+// On Linux the supervisor also makes itself a child subreaper, so orphans that
+// double-fork out of their group are reparented to ganger, reaped (no zombies)
+// and stopped with the rest; direct children get SIGKILL as their
+// parent-death signal; and a Watchdog, a tiny re-exec of ganger holding a pipe,
+// kills every recorded group when ganger itself dies of SIGKILL.
+//
+// A single goroutine owns all mutable supervisor state; process goroutines
+// report to it over channels. The package knows nothing of terminals, colour,
+// the CLI or os/signal: cancellation arrives through ctx, forwarded signals
+// through Supervisor methods.
+package runner

@@ -1,0 +1,219 @@
+package logmux
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/fatih/color"
+
+	"github.com/gangerdev/ganger/runner"
+)
+
+// SystemName is the name ganger's own messages are shown under.
+const SystemName = "system"
+
+// Options configure a Mux.
+type Options struct {
+	Color     bool     // colour the prefixes
+	Timestamp bool     // show HH:MM:SS
+	Prefix    bool     // show the name column
+	Names     []string // the process names, in order: fixes colours and the column width
+	// Now returns the time; nil means time.Now.
+	Now func() time.Time
+}
+
+// palette is foreman's colour order.
+var palette = [...]color.Attribute{color.FgCyan, color.FgYellow, color.FgGreen, color.FgMagenta, color.FgRed, color.FgBlue}
+
+// Mux writes prefixed lines to one writer. It implements runner.Sink.
+type Mux struct {
+	opts  Options
+	width int
+
+	mu      sync.Mutex // guards w, err, colours, scratch
+	w       io.Writer
+	err     error
+	colours map[string]int
+	scratch []byte
+}
+
+// New returns a Mux writing to w.
+func New(w io.Writer, opts Options) *Mux {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	m := &Mux{opts: opts, w: w, width: len(SystemName), colours: map[string]int{}}
+	for _, n := range opts.Names {
+		if len(n) > m.width {
+			m.width = len(n)
+		}
+		if _, ok := m.colours[n]; !ok {
+			m.colours[n] = len(m.colours)
+		}
+	}
+	return m
+}
+
+// head and tail are what goes before and after the timestamp.
+type prefix struct{ head, tail []byte }
+
+// prefixFor renders name's prefix once.
+func (m *Mux) prefixFor(name string) prefix {
+	if !m.opts.Prefix && !m.opts.Timestamp {
+		return prefix{}
+	}
+	var start, end string
+	if m.opts.Color {
+		var c *color.Color
+		if name == SystemName {
+			c = color.New(color.FgHiWhite)
+		} else {
+			m.mu.Lock()
+			i, ok := m.colours[name]
+			if !ok {
+				i = len(m.colours)
+				m.colours[name] = i
+			}
+			m.mu.Unlock()
+			c = color.New(palette[i%len(palette)])
+		}
+		c.EnableColor()
+		s := c.Sprint("\x00")
+		if i := bytes.IndexByte([]byte(s), 0); i >= 0 {
+			start, end = s[:i], s[i+1:]
+		}
+	}
+	var tail []byte
+	if m.opts.Prefix {
+		if m.opts.Timestamp {
+			tail = append(tail, ' ')
+		}
+		tail = append(tail, name...)
+		for i := len(name); i < m.width; i++ {
+			tail = append(tail, ' ')
+		}
+		tail = append(tail, " |"...)
+	}
+	tail = append(tail, end...)
+	tail = append(tail, ' ')
+	return prefix{head: []byte(start), tail: tail}
+}
+
+// clock caches the formatted time for one second.
+type clock struct {
+	sec int64
+	buf []byte
+}
+
+func (c *clock) stamp(now time.Time) []byte {
+	if s := now.Unix(); s != c.sec || c.buf == nil {
+		c.sec = s
+		c.buf = now.AppendFormat(c.buf[:0], "15:04:05")
+	}
+	return c.buf
+}
+
+// render appends each line of p, prefixed, to dst.
+func render(dst []byte, p []byte, pre prefix, ts []byte) []byte {
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		line := p
+		if i >= 0 {
+			line = p[:i+1]
+		}
+		dst = append(dst, pre.head...)
+		dst = append(dst, ts...)
+		dst = append(dst, pre.tail...)
+		dst = append(dst, line...)
+		p = p[len(line):]
+	}
+	return dst
+}
+
+// write writes b in one call unless an earlier write failed.
+func (m *Mux) write(b []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	if _, err := m.w.Write(b); err != nil {
+		m.err = err
+		return err
+	}
+	return nil
+}
+
+// Lines returns the writer for one process. Its buffer belongs to the
+// process's reader goroutine.
+func (m *Mux) Lines(name string) runner.LineWriter {
+	return &lineWriter{m: m, pre: m.prefixFor(name)}
+}
+
+type lineWriter struct {
+	m     *Mux
+	pre   prefix
+	clock clock
+	buf   []byte
+}
+
+func (l *lineWriter) WriteLines(p []byte) error {
+	m := l.m
+	if !m.opts.Prefix && !m.opts.Timestamp {
+		return m.write(p)
+	}
+	var ts []byte
+	if m.opts.Timestamp {
+		ts = l.clock.stamp(m.opts.Now())
+	}
+	l.buf = render(l.buf[:0], p, l.pre, ts)
+	err := m.write(l.buf)
+	if cap(l.buf) > 1<<20 {
+		l.buf = nil // do not keep a long line's memory
+	}
+	return err
+}
+
+// Line writes one line of text under name (a process or SystemName).
+func (m *Mux) Line(name, text string) error {
+	pre := m.prefixFor(name)
+	var ts []byte
+	if m.opts.Timestamp {
+		ts = m.opts.Now().AppendFormat(nil, "15:04:05")
+	}
+	return m.write(render(nil, []byte(text+"\n"), pre, ts))
+}
+
+// Event renders a lifecycle event with foreman's wording.
+func (m *Mux) Event(e runner.Event) error {
+	switch e.Kind {
+	case runner.Started:
+		return m.Line(e.Name, fmt.Sprintf("started with pid %d", e.PID))
+	case runner.Exited:
+		return m.Line(e.Name, DescribeExit(e.Code, e.Signal != 0, runner.SignalName(e.Signal)))
+	case runner.StartFailed:
+		return m.Line(e.Name, fmt.Sprintf("failed to start: %v", e.Err))
+	case runner.System:
+		return m.Line(SystemName, e.Msg)
+	}
+	return nil
+}
+
+// DescribeExit words an exit: "exited with code 127 (command not found)",
+// "terminated by SIGTERM".
+func DescribeExit(code int, signalled bool, signal string) string {
+	if signalled {
+		return "terminated by " + signal
+	}
+	s := fmt.Sprintf("exited with code %d", code)
+	switch code {
+	case 126:
+		s += " (command found but not executable)"
+	case 127:
+		s += " (command not found)"
+	}
+	return s
+}

@@ -1,0 +1,62 @@
+package runner
+
+import (
+	"bytes"
+	"io"
+)
+
+const (
+	// readSize is the read buffer a process starts with. Reads are large so
+	// that one write to the Sink carries many lines: the Sink's cost is per
+	// call, not per line.
+	readSize = 64 << 10
+	// MaxLine is the longest line delivered whole. A longer line is delivered
+	// in MaxLine pieces, each ended with '\n'; no byte is lost.
+	MaxLine = 32 << 20
+)
+
+// copyLines reads r until EOF or error and hands whole lines to w. A last line
+// without a newline is delivered with one added. After w fails, the rest of r
+// is read and discarded so the writer never blocks; the first error from w is
+// returned.
+func copyLines(r io.Reader, w LineWriter) error {
+	buf := make([]byte, readSize)
+	var werr error
+	emit := func(p []byte) {
+		if werr == nil {
+			werr = w.WriteLines(p)
+		}
+	}
+	n := 0       // bytes held in buf
+	scanned := 0 // buf[:scanned] holds no '\n'
+	for {
+		m, err := r.Read(buf[n:])
+		n += m
+		if i := bytes.LastIndexByte(buf[scanned:n], '\n'); i >= 0 {
+			end := scanned + i + 1
+			emit(buf[:end])
+			n = copy(buf, buf[end:n])
+			scanned = 0
+		} else {
+			scanned = n
+		}
+		if n == len(buf) {
+			if len(buf) >= MaxLine {
+				emit(append(buf[:n:n], '\n'))
+				n, scanned = 0, 0
+			} else {
+				grown := make([]byte, 2*len(buf))
+				copy(grown, buf[:n])
+				buf = grown
+			}
+		} else if n == 0 && len(buf) > readSize {
+			buf = make([]byte, readSize) // give back the memory of a long line
+		}
+		if err != nil {
+			if n > 0 {
+				emit(append(buf[:n:n], '\n'))
+			}
+			return werr
+		}
+	}
+}

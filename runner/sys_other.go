@@ -1,0 +1,17 @@
+//go:build !linux
+
+package runner
+
+import "syscall"
+
+func procAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
+
+func becomeSubreaper() bool { return false }
+
+func children() []int { return nil }
+
+func reapPid(pid int) bool {
+	var ws syscall.WaitStatus
+	got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+	return got == pid || err == syscall.ECHILD
+}
