@@ -11,10 +11,48 @@
 // inherited environment. $(...) is never run. Bad lines are errors naming
 // FILE:LINE.
 //
+// The details, where peers disagree:
+//
+//   - A leading UTF-8 BOM is dropped. "\r\n" and a lone "\r" end a line,
+//     inside quotes too (a quoted value never holds a raw CR; write \r in
+//     double quotes). There is no line-length limit. A NUL byte is an error.
+//   - Keys are ASCII [A-Za-z0-9_.]+; anything else ("MY KEY", "my-key") is an
+//     error naming the key. "export" followed by a blank is a prefix, unless
+//     "=" or ":" follows it ("export=1" sets "export").
+//   - A line holding only a key ("KEY" or "export KEY") is a no-op: it
+//     neither sets nor unsets KEY nor is an error (compose reads it as
+//     "inherit", which is what already happens).
+//   - "KEY=" and "KEY= # comment" are "". An unquoted value is trimmed; '#'
+//     starts a comment only after a space or tab ("C=#fff" is "#fff");
+//     backslashes are literal except that \$ is a literal '$'.
+//   - In double quotes an unknown escape such as \q is kept as is, backslash
+//     included. After a closing quote only blanks and a comment may follow;
+//     other text is an error. An unterminated quote is an error naming the
+//     line where the quote opened.
+//   - Names after '$' are [A-Za-z_][A-Za-z0-9_]*. A '$' followed by anything
+//     else is literal: "$27", "$(cmd)", a trailing "$". "$$" is kept as the
+//     two characters "$$" and consumes both, so "$$HOME" is literally
+//     "$$HOME" (not the shell's PID, not compose's single '$'); write \$ for
+//     one literal '$' before a name. ${VAR:-x} is x when VAR is unset or
+//     empty, ${VAR-x} only when unset; x may hold expansions. A malformed
+//     ${...} (no closing brace, a bad name, another operator such as :? or
+//     :+) is an error. Undefined variables expand to "".
+//   - A duplicate key: the last definition wins.
+//   - Limits: a value over 1 MiB after expansion, a file over 16 MiB, or
+//     values of one file expanding to more than 16 MiB together are errors,
+//     and so are more than 131072 keys in one file (no program could receive
+//     them). Parse stops after 20 errors.
+//
+// Quote writes a value the way Parse reads it back, for code that writes
+// env files.
+//
 // Precedence, lowest first: the inherited environment, the env files in the
 // order given (a later file wins), what ganger sets (PORT, PS, DYNO). Each
-// value remembers its source so "ganger env" can show it.
+// value remembers its source so "ganger env" can show it; IsSecret and Mask
+// decide what is hidden when shown. CheckExec catches, by key and never by
+// value, an environment that execve would refuse with E2BIG.
 //
 // godotenv is kept in the tests only, as a differential oracle over the
-// inputs where both must agree.
+// inputs where both must agree; the tests also pin where they differ
+// (formats.md §3).
 package env
