@@ -16,15 +16,18 @@ const (
 )
 
 // copyLines reads r until EOF or error and hands whole lines to w. A last line
-// without a newline is delivered with one added. After w fails, the rest of r
-// is read and discarded so the writer never blocks; the first error from w is
-// returned.
-func copyLines(r io.Reader, w LineWriter) error {
+// without a newline is delivered with one added. The first error from w is
+// passed to failed at once (a child that stays alive without closing its
+// output must not delay the shutdown a closed pipe asks for); after it the
+// rest of r is read and discarded so the child never blocks.
+func copyLines(r io.Reader, w LineWriter, failed func(error)) {
 	buf := make([]byte, readSize)
 	var werr error
 	emit := func(p []byte) {
 		if werr == nil {
-			werr = w.WriteLines(p)
+			if werr = w.WriteLines(p); werr != nil {
+				failed(werr)
+			}
 		}
 	}
 	n := 0       // bytes held in buf
@@ -56,7 +59,7 @@ func copyLines(r io.Reader, w LineWriter) error {
 			if n > 0 {
 				emit(append(buf[:n:n], '\n'))
 			}
-			return werr
+			return
 		}
 	}
 }

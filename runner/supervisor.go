@@ -255,12 +255,12 @@ func (r *run) start(p *proc) error {
 	go func() {
 		defer close(p.readDone)
 		defer pr.Close()
-		if err := copyLines(pr, lw); err != nil {
+		copyLines(pr, lw, func(err error) {
 			select {
 			case r.sinkErr <- err:
 			default:
 			}
-		}
+		})
 	}()
 	go func() {
 		cmd.Wait()
