@@ -54,6 +54,9 @@ func parseRule(line string) (r rule, ok bool, err error) {
 	for strings.HasSuffix(line, " ") && !strings.HasSuffix(line, `\ `) {
 		line = line[:len(line)-1]
 	}
+	if line == "" {
+		return rule{}, false, nil
+	}
 	if line[0] == '!' {
 		r.negate = true
 		line = line[1:]

@@ -189,6 +189,19 @@ func (w *Watcher) Run(ctx context.Context) error {
 		}
 		timer.Reset(d)
 	}
+	// onEvent handles one event; more reports whether it changed something,
+	// which (re)arms the timer.
+	onEvent := func(ev fsnotify.Event) (more bool, err error) {
+		before := added
+		if err := w.handle(ev, add); err != nil {
+			return false, err
+		}
+		if added == before {
+			return false, nil
+		}
+		arm()
+		return true, nil
+	}
 	for {
 		var out chan<- Batch // nil, so that case blocks, until a batch is ready
 		var next Batch
@@ -202,12 +215,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 			if !ok {
 				return nil // Close
 			}
-			before := added
-			if err := w.handle(ev, add); err != nil {
+			if _, err := onEvent(ev); err != nil {
 				return err
-			}
-			if added != before {
-				arm()
 			}
 		case err, ok := <-w.fsw.Errors:
 			if !ok {
@@ -222,9 +231,27 @@ func (w *Watcher) Run(ctx context.Context) error {
 				ErrOverflow, w.root, current("/proc/sys/fs/inotify/max_queued_events"), err))
 			w.rebuild()
 			overflow = true
-			added++
 			arm()
 		case <-timer.C:
+			// Recheck: if this goroutine was starved of CPU, the timer may
+			// have fired while events of the same burst were already
+			// waiting, and select picks among ready cases at random. Take
+			// a waiting event first; it pushes the timer back. Not once
+			// MaxWait is up, or a flood would never be cut.
+			if w.maxWait <= 0 || time.Since(first) < w.maxWait {
+				select {
+				case ev, ok := <-w.fsw.Events:
+					if !ok {
+						return nil
+					}
+					if more, err := onEvent(ev); err != nil {
+						return err
+					} else if more {
+						continue
+					}
+				default:
+				}
+			}
 			ready = merge(ready, pending, overflow)
 			clear(pending)
 			overflow, first = false, time.Time{}
@@ -374,6 +401,9 @@ func (w *Watcher) handle(ev fsnotify.Event, add func(string)) error {
 			w.sync(rel, add)
 		}
 	default:
+		if watched { // a directory replaced by a file
+			w.drop(rel)
+		}
 		if path.Base(rel) == ".gitignore" {
 			w.sync(parent, nil)
 		}
