@@ -16,7 +16,13 @@ import (
 // When none serves it the error matches ErrNotRunning.
 func Status(ctx context.Context, root string, opt Options) ([]Process, error) {
 	resp, err := call(ctx, root, opt, request{Op: opStatus})
-	return resp.Procs, err
+	if err != nil {
+		return nil, err
+	}
+	if resp.Procs == nil {
+		resp.Procs = []Process{}
+	}
+	return resp.Procs, nil
 }
 
 // Restart asks the ganger serving root to restart the named processes

@@ -1,11 +1,11 @@
+//go:build linux || darwin
+
 package control
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -249,7 +249,7 @@ func TestSocketAndDirModes(t *testing.T) {
 	}{
 		{"temp dir", func(t *testing.T) Options { return Options{TempDir: t.TempDir()} },
 			func(o Options) string { return filepath.Join(o.TempDir, "ganger-"+itoa(os.Getuid())) }},
-		{"runtime dir", func(t *testing.T) Options { return Options{RuntimeDir: t.TempDir(), TempDir: t.TempDir()} },
+		{"runtime dir", func(t *testing.T) Options { return Options{RuntimeDir: privateDir(t), TempDir: t.TempDir()} },
 			func(o Options) string { return filepath.Join(o.RuntimeDir, "ganger") }},
 	}
 	for _, tt := range tests {
@@ -279,3 +279,13 @@ func TestSocketAndDirModes(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// privateDir is a t.TempDir with mode 0700, as XDG_RUNTIME_DIR is.
+func privateDir(t *testing.T) string {
+	t.Helper()
+	d := t.TempDir()
+	if err := os.Chmod(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -206,6 +206,9 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn, h Handler) {
 	if err != nil {
 		resp.Procs = nil
 		resp.Error = err.Error()
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			resp.Error = "ganger is shutting down; the request was not completed"
+		}
 		if resp.Error == "" {
 			resp.Error = "request failed"
 		}
