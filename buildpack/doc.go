@@ -1,0 +1,40 @@
+// Package buildpack builds an app with classic (Heroku "v2") buildpacks on
+// the local machine, without Docker, and describes the resulting slug so the
+// runner can start processes from it the way a dyno would.
+//
+// It owns (see ../shared/docs/buildpacks.md for the API it follows):
+//
+//   - buildpack references (ParseRef, Ref.Resolve): a local directory, a
+//     file:// path, a git URL with an optional #ref, a tarball URL, and the
+//     registry shorthand namespace/name expanded through a template;
+//   - choosing the buildpacks (Select): -b flags, then BUILDPACK_URL, then
+//     .buildpacks, then app.json buildpacks[].url, else detection over an
+//     ordered list;
+//   - fetching them (Fetch) into a per-ref cache: git runs as
+//     "git clone -- URL DIR" with prompts off and only the https, ssh and file
+//     protocols allowed; tarballs are downloaded with a size cap and
+//     extracted inside an os.Root, refusing "..", absolute names, links
+//     leading out, setuid/setgid files and device nodes;
+//   - the build (Build): a fresh build dir holding a copy of the app minus
+//     .git, .ganger and the .slugignore matches; a persistent cache dir; a
+//     fresh 0700 ENV_DIR with one 0600 file per config var; a minimal,
+//     explicit environment (PATH, a throwaway HOME, STACK, SOURCE_VERSION,
+//     LANG, proxies, GIT_CEILING_DIRECTORIES so git run by a buildpack does
+//     not find the app's repository above the build dir); per buildpack
+//     bin/detect, bin/compile, its export file sourced for the next one, and
+//     bin/release YAML (merged, a later buildpack winning). The build dir
+//     replaces .ganger/slug only when everything succeeded; the build log is
+//     kept at .ganger/build.log; the slug's metadata is SlugMetaFile inside
+//     the slug;
+//   - test runs (Test): bin/test-compile (else bin/compile), app.json
+//     scripts.test-setup, then scripts.test or the buildpack's bin/test;
+//   - the argv that runs a Procfile command from a slug (ProcessCommand) and
+//     the release's default process types (Slug.Defaults);
+//   - the pre-push hook (InstallHook, UninstallHook).
+//
+// Running the processes of a slug is the runner's job; this package only
+// hands it the slug dir, the argv and the release's config vars.
+//
+// Buildpacks run arbitrary code as the current user, like a Makefile: there
+// is no sandbox. Linux and macOS only (bash, process groups, flock).
+package buildpack

@@ -1,0 +1,376 @@
+package buildpack
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// FetchOptions configure Fetch.
+type FetchOptions struct {
+	// CacheDir holds fetched git and tarball buildpacks, one subdirectory
+	// per reference (e.g. $XDG_CACHE_HOME/ganger/buildpacks). Required for
+	// anything but a local directory.
+	CacheDir string
+	// Refresh fetches again even when the cache has the reference.
+	Refresh bool
+	// Log receives progress lines and git's messages; nil discards them.
+	Log io.Writer
+	// Client downloads tarballs; nil means a client with a 5-minute
+	// timeout. Redirects to anything but https (or loopback http) fail.
+	Client *http.Client
+	// MaxBytes caps a download and the size of what is extracted from it;
+	// 0 means DefaultMaxBytes.
+	MaxBytes int64
+	// Environ is the environment git runs with (HOME, SSH_AUTH_SOCK, proxy
+	// settings); every GIT_* variable in it is dropped and prompts are
+	// turned off. nil means only PATH=/usr/local/bin:/usr/bin:/bin.
+	Environ []string
+}
+
+// cacheEntry is written beside each cached buildpack.
+type cacheEntry struct {
+	Ref      Ref       `json:"ref"`
+	Resolved string    `json:"resolved"`
+	Fetched  time.Time `json:"fetched"`
+}
+
+const (
+	cacheEntryFile = "ref.json"
+	cacheBPDir     = "buildpack"
+)
+
+// Fetch makes the buildpack ref available on disk and returns its directory
+// and what it resolved to: the commit for git, "sha256:HEX" of the download
+// for a tarball, the absolute path for a directory.
+//
+// A local directory is returned in place (callers copy it before running
+// it; a directory that is a bare git repository is cloned instead). Git and
+// tarball references are fetched into opts.CacheDir once and reused without
+// touching the network until opts.Refresh; a branch ref therefore stays at
+// the commit first fetched until then. The returned directory is shared:
+// treat it as read-only.
+func Fetch(ctx context.Context, ref Ref, opts FetchOptions) (dir, resolved string, err error) {
+	logw := opts.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	if ref.Kind == KindDir {
+		p, err := filepath.Abs(ref.Path)
+		if err != nil {
+			return "", "", err
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return "", "", fmt.Errorf("buildpack %q: %w", ref.Raw, err)
+		}
+		if !fi.IsDir() {
+			return "", "", fmt.Errorf("buildpack %q: %s is not a directory", ref.Raw, p)
+		}
+		if !isBareRepo(p) {
+			return p, p, nil
+		}
+		ref.Kind, ref.Path = KindGit, p
+	}
+	if opts.CacheDir == "" {
+		return "", "", fmt.Errorf("buildpack %q: no buildpack cache directory configured", ref.Raw)
+	}
+	if err := os.MkdirAll(opts.CacheDir, 0o700); err != nil {
+		return "", "", fmt.Errorf("buildpack cache: %w", err)
+	}
+	sum := sha256.Sum256([]byte(ref.cacheKey()))
+	entryDir := filepath.Join(opts.CacheDir, hex.EncodeToString(sum[:12]))
+	if !opts.Refresh {
+		if e, err := readCacheEntry(entryDir); err == nil {
+			fmt.Fprintf(logw, "       using cached %s (%s)\n", ref.Raw, e.Resolved)
+			return filepath.Join(entryDir, cacheBPDir), e.Resolved, nil
+		}
+	}
+
+	tmp, err := os.MkdirTemp(opts.CacheDir, ".fetch-")
+	if err != nil {
+		return "", "", fmt.Errorf("buildpack cache: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	bp := filepath.Join(tmp, cacheBPDir)
+	fmt.Fprintf(logw, "       fetching %s\n", ref.Raw)
+	switch ref.Kind {
+	case KindGit:
+		resolved, err = fetchGit(ctx, ref, bp, opts, logw)
+	case KindTarball:
+		resolved, err = fetchTarball(ctx, ref, tmp, bp, opts)
+	default:
+		err = fmt.Errorf("unknown kind %v", ref.Kind)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("fetching buildpack %q: %w", ref.Raw, err)
+	}
+	data, err := json.MarshalIndent(cacheEntry{Ref: ref, Resolved: resolved, Fetched: time.Now().UTC()}, "", "  ")
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, cacheEntryFile), data, 0o600); err != nil {
+		return "", "", err
+	}
+	if err := replaceDir(tmp, entryDir); err != nil {
+		return "", "", fmt.Errorf("buildpack cache: %w", err)
+	}
+	return filepath.Join(entryDir, cacheBPDir), resolved, nil
+}
+
+func readCacheEntry(dir string) (cacheEntry, error) {
+	var e cacheEntry
+	data, err := os.ReadFile(filepath.Join(dir, cacheEntryFile))
+	if err != nil {
+		return e, err
+	}
+	if err := json.Unmarshal(data, &e); err != nil {
+		return e, err
+	}
+	if fi, err := os.Stat(filepath.Join(dir, cacheBPDir)); err != nil || !fi.IsDir() {
+		return e, errors.New("cache entry without a buildpack")
+	}
+	return e, nil
+}
+
+// replaceDir moves the directory src to dst, replacing an existing dst.
+// When another process put dst in place meanwhile, either result is fine.
+func replaceDir(src, dst string) error {
+	err := os.Rename(src, dst)
+	if err == nil {
+		return nil
+	}
+	if _, serr := os.Stat(dst); serr != nil {
+		return err
+	}
+	old := dst + ".old-" + filepath.Base(src)
+	if err := os.Rename(dst, old); err != nil {
+		return err
+	}
+	defer os.RemoveAll(old)
+	return os.Rename(src, dst)
+}
+
+func isBareRepo(dir string) bool {
+	for _, n := range []string{"HEAD", "objects", "refs"} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			return false
+		}
+	}
+	_, err := os.Stat(filepath.Join(dir, "bin"))
+	return err != nil
+}
+
+// fetchTarball downloads (or opens) the tarball and extracts it into
+// tmp/x, then moves the directory holding bin/ to bp.
+func fetchTarball(ctx context.Context, ref Ref, tmp, bp string, opts FetchOptions) (string, error) {
+	max := opts.MaxBytes
+	if max <= 0 {
+		max = DefaultMaxBytes
+	}
+	file := filepath.Join(tmp, "download")
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	var src io.ReadCloser
+	if ref.URL != "" {
+		src, err = download(ctx, ref.URL, opts.Client, max)
+	} else {
+		src, err = os.Open(ref.Path)
+	}
+	if err != nil {
+		return "", err
+	}
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(src, max+1))
+	src.Close()
+	if err != nil {
+		return "", err
+	}
+	if n > max {
+		return "", fmt.Errorf("tarball is larger than %d bytes: refused", max)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	x := filepath.Join(tmp, "x")
+	if err := os.Mkdir(x, 0o755); err != nil {
+		return "", err
+	}
+	if err := extractTar(f, x, max); err != nil {
+		return "", err
+	}
+	if err := os.Rename(buildpackRoot(x), bp); err != nil {
+		return "", err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func download(ctx context.Context, rawURL string, client *http.Client, max int64) (io.ReadCloser, error) {
+	if client == nil {
+		client = &http.Client{Timeout: 5 * time.Minute}
+	}
+	c := *client
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("too many redirects")
+		}
+		if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && isLoopback(req.URL.Hostname())) {
+			return fmt.Errorf("redirect to %s refused: only https", req.URL.Redacted())
+		}
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		u, _ := url.Parse(rawURL)
+		return nil, fmt.Errorf("GET %s: %s", u.Redacted(), resp.Status)
+	}
+	if resp.ContentLength > max {
+		resp.Body.Close()
+		return nil, fmt.Errorf("tarball is %d bytes, more than the %d allowed: refused", resp.ContentLength, max)
+	}
+	return resp.Body, nil
+}
+
+// gitEnv is the environment git runs with: environ minus every GIT_*
+// variable (a pre-push hook sets GIT_DIR), with prompts off and only the
+// https, ssh and file protocols allowed.
+func gitEnv(environ []string) []string {
+	out := make([]string, 0, len(environ)+5)
+	hasPath := false
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "GIT_") || k == "GCM_INTERACTIVE" || k == "SSH_ASKPASS" {
+			continue
+		}
+		hasPath = hasPath || k == "PATH"
+		out = append(out, kv)
+	}
+	if !hasPath {
+		out = append(out, "PATH="+defaultPath)
+	}
+	return append(out,
+		"GIT_TERMINAL_PROMPT=0",
+		"GIT_ALLOW_PROTOCOL=https:ssh:file",
+		"GIT_SSH_COMMAND=ssh -o BatchMode=yes",
+		"GCM_INTERACTIVE=never",
+		"GIT_CONFIG_NOSYSTEM=1",
+	)
+}
+
+// git runs git with args and returns its trimmed stdout; stderr goes to
+// logw and, on failure, into the error.
+func git(ctx context.Context, environ []string, logw io.Writer, args ...string) (string, error) {
+	var stdout strings.Builder
+	var stderr strings.Builder
+	cmd := commandContext(ctx, "git", args...)
+	cmd.Env = gitEnv(environ)
+	cmd.Stdout = &stdout
+	cmd.Stderr = io.MultiWriter(&stderr, logw)
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		sub := gitSubcommand(args)
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", fmt.Errorf("git is not installed: %w", err)
+		}
+		if msg != "" {
+			return "", fmt.Errorf("git %s: %w: %s", sub, err, lastLine(msg))
+		}
+		return "", fmt.Errorf("git %s: %w", sub, err)
+	}
+	return strings.TrimSpace(stdout.String()), nil
+}
+
+func lastLine(s string) string {
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// fetchGit clones the repository into bp, checks out ref.Rev (a branch, tag
+// or commit) detached, and drops .git. It returns the commit.
+func fetchGit(ctx context.Context, ref Ref, bp string, opts FetchOptions, logw io.Writer) (string, error) {
+	if strings.HasPrefix(ref.URL, "-") || strings.HasPrefix(ref.Path, "-") || strings.HasPrefix(ref.Rev, "-") {
+		return "", fmt.Errorf("git reference %q starts with \"-\": refused", ref.Raw)
+	}
+	if ref.Rev != "" {
+		if err := checkRev(ref.Raw, ref.Rev); err != nil {
+			return "", err
+		}
+	}
+	src := ref.URL
+	if src == "" {
+		p, err := filepath.Abs(ref.Path)
+		if err != nil {
+			return "", err
+		}
+		src = p
+	}
+	if strings.HasPrefix(src, "-") || strings.HasPrefix(ref.Rev, "-") {
+		return "", fmt.Errorf("git reference %q starts with \"-\": refused", ref.Raw)
+	}
+	if _, err := git(ctx, opts.Environ, logw, "-c", "core.hooksPath=/dev/null", "clone", "--quiet", "--template=", "--no-checkout", "--", src, bp); err != nil {
+		return "", err
+	}
+	var commit string
+	if ref.Rev == "" {
+		c, err := git(ctx, opts.Environ, logw, "-C", bp, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+		if err != nil {
+			return "", fmt.Errorf("the repository has no default branch to check out: %w", err)
+		}
+		commit = c
+	} else {
+		for _, cand := range []string{"refs/remotes/origin/" + ref.Rev, "refs/tags/" + ref.Rev, ref.Rev} {
+			c, err := git(ctx, opts.Environ, io.Discard, "-C", bp, "rev-parse", "--verify", "--quiet", "--end-of-options", cand+"^{commit}")
+			if err == nil && c != "" {
+				commit = c
+				break
+			}
+		}
+		if commit == "" {
+			return "", fmt.Errorf("no branch, tag or commit %q in %s", ref.Rev, src)
+		}
+	}
+	if _, err := git(ctx, opts.Environ, logw, "-C", bp, "-c", "advice.detachedHead=false", "-c", "core.hooksPath=/dev/null", "checkout", "--quiet", "--detach", commit, "--"); err != nil {
+		return "", err
+	}
+	if err := os.RemoveAll(filepath.Join(bp, ".git")); err != nil {
+		return "", err
+	}
+	return commit, nil
+}
+
+// gitSubcommand names the git command in args, skipping "-c X" and "-C X".
+func gitSubcommand(args []string) string {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-c" || a == "-C":
+			i++
+		case !strings.HasPrefix(a, "-"):
+			return a
+		}
+	}
+	return ""
+}

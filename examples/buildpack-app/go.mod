@@ -1,0 +1,3 @@
+module example.com/buildpack-app
+
+go 1.22
