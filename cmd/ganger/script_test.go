@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
+
+	"github.com/gangerdev/ganger/runner"
+)
+
+// The test binary is also ganger and fakeproc: testscript puts both names on
+// PATH, so scripts drive the real CLI and Procfiles run real child processes.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"ganger":   main,
+		"fakeproc": fakeprocMain,
+		"status":   statusMain,
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "..", "testdata", "script"),
+		RequireExplicitExec: true,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitfile": cmdWaitfile,
+			"sig":      cmdSig,
+			"pidgone":  cmdPidgone,
+			"bigline":  cmdBigline,
+		},
+		Setup: func(e *testscript.Env) error {
+			// Scripts see no colour settings of the developer's shell.
+			e.Setenv("NO_COLOR", "")
+			e.Setenv("FORCE_COLOR", "")
+			return nil
+		},
+	})
+}
+
+// scriptDeadline bounds every wait in a script.
+const scriptDeadline = 20 * time.Second
+
+// waitfile FILE...: wait until each file exists.
+func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: waitfile FILE...")
+	}
+	deadline := time.Now().Add(scriptDeadline)
+	for _, a := range args {
+		path := ts.MkAbs(a)
+		for {
+			if _, err := os.Stat(path); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("timed out waiting for %s", a)
+			}
+			time.Sleep(5 * time.Millisecond) // a file has no wait primitive; poll with a deadline
+		}
+	}
+}
+
+func readPid(ts *testscript.TestScript, file string) int {
+	b, err := os.ReadFile(ts.MkAbs(file))
+	ts.Check(err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	ts.Check(err)
+	if pid <= 1 {
+		ts.Fatalf("%s holds pid %d: refusing", file, pid)
+	}
+	return pid
+}
+
+// sig SIGNAL PIDFILE: send SIGNAL (TERM, INT, HUP, USR1, KILL, ...) to the
+// process whose pid is in PIDFILE.
+func cmdSig(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: sig SIGNAL PIDFILE")
+	}
+	s, err := runner.ParseSignal(args[0])
+	ts.Check(err)
+	ts.Check(syscall.Kill(readPid(ts, args[1]), s))
+}
+
+// pidgone PIDFILE...: wait until each process has exited (with ! : check
+// that each is still running).
+func cmdPidgone(ts *testscript.TestScript, neg bool, args []string) {
+	for _, a := range args {
+		pid := readPid(ts, a)
+		if neg {
+			if err := syscall.Kill(pid, 0); err != nil {
+				ts.Fatalf("process %d (%s) is gone, want it running", pid, a)
+			}
+			continue
+		}
+		if err := waitGone(pid, scriptDeadline); err != nil {
+			ts.Fatalf("process %d (%s): %v", pid, a, err)
+		}
+	}
+}
+
+// waitGone waits for pid to exit, with a pidfd: it works for processes that
+// are not our children, without polling.
+func waitGone(pid int, timeout time.Duration) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("pidfd_open: %w", err)
+	}
+	defer unix.Close(fd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, int(timeout.Milliseconds()))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errors.New("still running after " + timeout.String())
+		}
+		return nil
+	}
+}
+
+// bigline FILE PREFIX N: FILE holds a line PREFIX followed by exactly N 'x'.
+func cmdBigline(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: bigline FILE PREFIX N")
+	}
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	data := ts.ReadFile(args[0])
+	want := args[1] + strings.Repeat("x", n) + "\n"
+	found := strings.Contains(data, "\n"+want) || strings.HasPrefix(data, want)
+	if found == neg {
+		ts.Fatalf("line %q + %d×'x' found: %v", args[1], n, found)
+	}
+}
+
+// fakeprocMain is a child process for Procfiles in scripts. Its flags run in
+// the order listed; without -exit it then waits to be signalled.
+func fakeprocMain() {
+	fs := flag.NewFlagSet("fakeproc", flag.ExitOnError)
+	pidfile := fs.String("pidfile", "", "write own pid to `FILE`")
+	ppidfile := fs.String("ppidfile", "", "write the parent's pid (ganger) to `FILE`")
+	envKeys := fs.String("env", "", "print KEY=VALUE for these comma-separated `KEYS`")
+	lines := fs.Int("lines", 0, "print `N` numbered lines")
+	bigline := fs.Int("bigline", 0, "print one line of `N` 'x'")
+	child := fs.String("child", "", "start a grandchild in the same group; write its pid to `FILE`")
+	orphan := fs.String("orphan", "", "double-fork an escaped grandchild (new session); write its pid to `FILE`")
+	ignoreTerm := fs.Bool("ignoreterm", false, "ignore SIGTERM")
+	trap := fs.String("trap", "", "on SIGUSR1 write `FILE`")
+	onTerm := fs.String("onterm", "", "on SIGTERM write `FILE` (then die of it, unless -ignoreterm)")
+	waitFor := fs.String("wait", "", "after writing the pid files, wait until `FILE` exists")
+	ready := fs.String("ready", "", "create `FILE` when set up")
+	nonl := fs.String("nonl", "", "print `TEXT` without a newline before exiting")
+	after := fs.String("after", "", "before exiting, wait until `FILE` exists")
+	exit := fs.Int("exit", -1, "exit with `CODE` instead of waiting")
+	hang := fs.Bool("hang", false, "wait forever (the default without -exit)")
+	fs.Parse(os.Args[1:])
+	_ = hang
+
+	// Files appear whole (written aside, then renamed): scripts wait for them.
+	write := func(file, s string) {
+		tmp := file + ".tmp" + strconv.Itoa(os.Getpid())
+		err := os.WriteFile(tmp, []byte(s), 0o644)
+		if err == nil {
+			err = os.Rename(tmp, file)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fakeproc:", err)
+			os.Exit(99)
+		}
+	}
+	waitFile := func(file string) {
+		deadline := time.Now().Add(scriptDeadline)
+		for {
+			if _, err := os.Stat(file); err == nil || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(5 * time.Millisecond) // a file has no wait primitive; poll with a deadline
+		}
+	}
+	switch {
+	case *onTerm != "":
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGTERM)
+		go func() {
+			for range c {
+				write(*onTerm, "TERM\n")
+				if !*ignoreTerm {
+					signal.Reset(syscall.SIGTERM)
+					syscall.Kill(os.Getpid(), syscall.SIGTERM)
+				}
+			}
+		}()
+	case *ignoreTerm:
+		signal.Ignore(syscall.SIGTERM)
+	}
+	if *trap != "" {
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGUSR1)
+		go func() {
+			<-c
+			write(*trap, "USR1\n")
+		}()
+	}
+	if *pidfile != "" {
+		write(*pidfile, strconv.Itoa(os.Getpid()))
+	}
+	if *ppidfile != "" {
+		write(*ppidfile, strconv.Itoa(os.Getppid()))
+	}
+	if *waitFor != "" {
+		waitFile(*waitFor)
+	}
+	for _, k := range strings.Split(*envKeys, ",") {
+		if k != "" {
+			fmt.Printf("%s=%s\n", k, os.Getenv(k))
+		}
+	}
+	if *lines > 0 {
+		var b bytes.Buffer
+		for i := 1; i <= *lines; i++ {
+			fmt.Fprintf(&b, "line %d of %d\n", i, *lines)
+			if b.Len() > 32<<10 {
+				os.Stdout.Write(b.Bytes())
+				b.Reset()
+			}
+		}
+		os.Stdout.Write(b.Bytes())
+	}
+	if *bigline > 0 {
+		os.Stdout.Write(append(bytes.Repeat([]byte("x"), *bigline), '\n'))
+	}
+	self, _ := os.Executable()
+	if *child != "" {
+		args := []string{"fakeproc"}
+		if *ignoreTerm {
+			args = append(args, "-ignoreterm")
+		}
+		c := &exec.Cmd{Path: self, Args: args}
+		if err := c.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "fakeproc:", err)
+			os.Exit(99)
+		}
+		write(*child, strconv.Itoa(c.Process.Pid))
+	}
+	if *orphan != "" {
+		// The middle process starts the escapee in a new session and
+		// exits, so the escapee is reparented (to ganger, the subreaper).
+		mid := &exec.Cmd{Path: self, Args: []string{"fakeproc", "-child", *orphan + ".tmp", "-exit", "0"},
+			SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
+		if err := mid.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "fakeproc:", err)
+			os.Exit(99)
+		}
+		if err := os.Rename(*orphan+".tmp", *orphan); err != nil {
+			fmt.Fprintln(os.Stderr, "fakeproc:", err)
+			os.Exit(99)
+		}
+	}
+	if *ready != "" {
+		write(*ready, "ready\n")
+	}
+	if *nonl != "" {
+		os.Stdout.WriteString(*nonl)
+	}
+	if *after != "" {
+		waitFile(*after)
+	}
+	if *exit >= 0 {
+		os.Exit(*exit)
+	}
+	time.Sleep(24 * time.Hour) // wait to be signalled; the scripts never wait for this
+}
+
+// statusMain runs "status COMMAND [ARGS...]": it runs the command with the
+// same stdio, passes on the signals testscript sends when a script fails (so a
+// background ganger shuts down instead of holding the output pipe open), then
+// prints "exit=N" (128+n for death by signal n) and exits 0. Scripts assert
+// exact exit codes of background commands with it.
+func statusMain() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: status COMMAND [ARGS...]")
+		os.Exit(2)
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	cmd := exec.Command(os.Args[1], os.Args[2:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "status:", err)
+		os.Exit(2)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	cmd.Wait()
+	close(done)
+	code := cmd.ProcessState.ExitCode()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		code = 128 + int(ws.Signal())
+	}
+	fmt.Printf("exit=%d\n", code)
+}
