@@ -229,8 +229,8 @@ func (e *Env) CheckExec() error {
 		}
 		size := len(v.Key) + 1 + len(v.Value) + 1
 		if size > MaxEntry {
-			return fmt.Errorf("variable %q is too large to pass to a program (%d bytes; Linux allows %d per variable)",
-				v.Key, size, MaxEntry)
+			return fmt.Errorf("variable %q%s is too large to pass to a program (%d bytes; Linux allows %d per variable)",
+				v.Key, sourceSuffix(v), size, MaxEntry)
 		}
 		if size > largestSize {
 			largest, largestSize = v, size
@@ -242,6 +242,15 @@ func (e *Env) CheckExec() error {
 			total, e.Len(), maxEnviron, largest.Key, largestSize)
 	}
 	return nil
+}
+
+// sourceSuffix names where v was set, " (from .env:3)", when it came from a
+// file.
+func sourceSuffix(v Var) string {
+	if v.Line > 0 {
+		return fmt.Sprintf(" (from %s:%d)", v.Source, v.Line)
+	}
+	return ""
 }
 
 // secretWords mark a key whose value IsSecret masks.

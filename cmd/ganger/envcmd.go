@@ -1,10 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -101,17 +101,29 @@ func printEnv(st *streams, e *env.Env, reveal, asJSON, shell bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	tw := tabwriter.NewWriter(st.out, 0, 8, 2, ' ', 0)
-	for _, v := range out {
-		src := v.Source
-		if v.Line > 0 {
-			src = fmt.Sprintf("%s:%d", v.Source, v.Line)
-		}
+	// The source comments line up, except after the odd very long value
+	// (a PATH), which would push every comment off the screen.
+	const maxAlign = 48
+	lines := make([]string, len(out))
+	width := 0
+	for i, v := range out {
 		val := v.Value
 		if !v.Masked {
 			val = env.Quote(v.Value)
 		}
-		fmt.Fprintf(tw, "%s=%s\t# %s\n", v.Key, val, src)
+		lines[i] = v.Key + "=" + val
+		if n := len(lines[i]); n <= maxAlign && n > width {
+			width = n
+		}
 	}
-	return tw.Flush()
+	w := bufio.NewWriter(st.out)
+	for i, v := range out {
+		src := v.Source
+		if v.Line > 0 {
+			src = fmt.Sprintf("%s:%d", v.Source, v.Line)
+		}
+		pad := max(width-len(lines[i]), 0) + 2
+		fmt.Fprintf(w, "%s%s# %s\n", lines[i], strings.Repeat(" ", pad), src)
+	}
+	return w.Flush()
 }

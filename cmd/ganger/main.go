@@ -82,7 +82,7 @@ func (e *usageError) Unwrap() error { return e.err }
 // run runs ganger with args and returns the exit code.
 func run(ctx context.Context, args []string, st *streams) int {
 	app := newApp(st)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, interspersed(app, args))
 	return exitCode(err, st.err)
 }
 
