@@ -40,6 +40,7 @@ func TestScripts(t *testing.T) {
 			"sig":      cmdSig,
 			"pidgone":  cmdPidgone,
 			"bigline":  cmdBigline,
+			"bigenv":   cmdBigenv,
 		},
 		Setup: func(e *testscript.Env) error {
 			// Scripts see no colour settings of the developer's shell.
@@ -290,6 +291,16 @@ func fakeprocMain() {
 		os.Exit(*exit)
 	}
 	time.Sleep(24 * time.Hour) // wait to be signalled; the scripts never wait for this
+}
+
+// bigenv FILE KEY N: write an env file setting KEY to N bytes of 'x'.
+func cmdBigenv(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: bigenv FILE KEY N")
+	}
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(args[1]+"="+strings.Repeat("x", n)+"\n"), 0o644))
 }
 
 // statusMain runs "status COMMAND [ARGS...]": it runs the command with the
