@@ -31,7 +31,7 @@ func appFlags() []cli.Flag {
 // formationFlags select and scale process types.
 func formationFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "formation", Aliases: []string{"m", "concurrency", "c"}, Usage: "how many of each type: `web=2,worker=1`; all=N sets the rest"},
+		&cli.StringFlag{Name: "formation", Aliases: []string{"m", "concurrency", "c"}, Usage: "how many of each type, as `SPEC` web=2,worker=1; all=N sets the rest"},
 		&cli.StringFlag{Name: "timeout", Aliases: []string{"t"}, Usage: "grace `SECONDS` between SIGTERM and SIGKILL (default 5)"},
 	}
 }
