@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
 
@@ -41,6 +43,7 @@ func TestScripts(t *testing.T) {
 			"pidgone":  cmdPidgone,
 			"bigline":  cmdBigline,
 			"bigenv":   cmdBigenv,
+			"ctrlc":    cmdCtrlC,
 		},
 		Setup: func(e *testscript.Env) error {
 			// Scripts see no colour settings of the developer's shell.
@@ -59,18 +62,22 @@ func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
 		ts.Fatalf("usage: waitfile FILE...")
 	}
-	deadline := time.Now().Add(scriptDeadline)
 	for _, a := range args {
-		path := ts.MkAbs(a)
-		for {
-			if _, err := os.Stat(path); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				ts.Fatalf("timed out waiting for %s", a)
-			}
-			time.Sleep(5 * time.Millisecond) // a file has no wait primitive; poll with a deadline
+		waitPath(ts, ts.MkAbs(a))
+	}
+}
+
+// waitPath waits until path exists, for at most scriptDeadline.
+func waitPath(ts *testscript.TestScript, path string) {
+	deadline := time.Now().Add(scriptDeadline)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
 		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("timed out waiting for %s", path)
+		}
+		time.Sleep(5 * time.Millisecond) // a file has no wait primitive; poll with a deadline
 	}
 }
 
@@ -168,6 +175,7 @@ func fakeprocMain() {
 	orphan := fs.String("orphan", "", "double-fork an escaped grandchild (new session); write its pid to `FILE`")
 	ignoreTerm := fs.Bool("ignoreterm", false, "ignore SIGTERM")
 	trap := fs.String("trap", "", "on SIGUSR1 write `FILE`")
+	onInt := fs.String("onint", "", "on SIGINT write `FILE` and exit 130")
 	onTerm := fs.String("onterm", "", "on SIGTERM write `FILE` (then die of it, unless -ignoreterm)")
 	waitFor := fs.String("wait", "", "after writing the pid files, wait until `FILE` exists")
 	ready := fs.String("ready", "", "create `FILE` when set up")
@@ -198,6 +206,15 @@ func fakeprocMain() {
 			}
 			time.Sleep(5 * time.Millisecond) // a file has no wait primitive; poll with a deadline
 		}
+	}
+	if *onInt != "" {
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGINT)
+		go func() {
+			<-c
+			write(*onInt, "INT\n")
+			os.Exit(130)
+		}()
 	}
 	switch {
 	case *onTerm != "":
@@ -301,6 +318,70 @@ func cmdBigenv(ts *testscript.TestScript, neg bool, args []string) {
 	n, err := strconv.Atoi(args[2])
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(args[1]+"="+strings.Repeat("x", n)+"\n"), 0o644))
+}
+
+// ctrlc OUTFILE READYFILE COMMAND [ARGS...]: run the command as the
+// foreground job of a new terminal, wait until READYFILE exists, type Ctrl-C,
+// and wait for the command to exit. Everything it printed, then "exit=N",
+// goes to OUTFILE. This is what a user at a terminal does.
+func cmdCtrlC(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: ctrlc OUTFILE READYFILE COMMAND [ARGS...]")
+	}
+	path := ""
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) { // the script's PATH, not the test's
+		if p := filepath.Join(dir, args[2]); isExecutable(p) {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		ts.Fatalf("ctrlc: %s not found on the script's PATH", args[2])
+	}
+	cmd := &exec.Cmd{Path: path, Args: args[2:], Dir: ts.Getenv("WORK")}
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "NO_COLOR", "FORCE_COLOR"} {
+		cmd.Env = append(cmd.Env, k+"="+ts.Getenv(k))
+	}
+	cmd.Env = append(cmd.Env, "TERM=dumb")
+	ptmx, err := pty.Start(cmd) // new session, the pty as controlling terminal
+	ts.Check(err)
+	defer ptmx.Close()
+	var out bytes.Buffer
+	copied := make(chan struct{})
+	go func() {
+		io.Copy(&out, ptmx) // ends with EIO once the last holder of the terminal exits
+		close(copied)
+	}()
+	waitPath(ts, ts.MkAbs(args[1]))
+	_, err = ptmx.Write([]byte{3}) // ^C: the terminal sends SIGINT to the foreground group
+	ts.Check(err)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(scriptDeadline):
+		cmd.Process.Kill()
+		ts.Fatalf("%s did not exit within %s of Ctrl-C", args[2], scriptDeadline)
+	}
+	select {
+	case <-copied:
+	case <-time.After(scriptDeadline):
+		ts.Fatalf("the terminal stayed open after %s exited: something still holds it", args[2])
+	}
+	code := cmd.ProcessState.ExitCode()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		code = 128 + int(ws.Signal())
+	}
+	text := strings.ReplaceAll(out.String(), "\r\n", "\n")
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		text += "\n" // the echoed ^C
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(fmt.Sprintf("%sexit=%d\n", text, code)), 0o644))
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }
 
 // statusMain runs "status COMMAND [ARGS...]": it runs the command with the
