@@ -54,7 +54,7 @@ slug's Procfile and its buildpacks' default process types and config vars are us
 files winning over the config vars.
 
 Examples:
-   ganger export -a shop -u shop -l /var/log/shop -m web=2,worker=1 systemd /tmp/units
+   sudo ganger export -a shop -u shop -l /var/log/shop -m web=2,worker=1 systemd /etc/systemd/system
    ganger export --user-units systemd ~/.config/systemd/user
    ganger export -u shop supervisord /etc/supervisor/conf.d
    ganger export launchd ~/Library/LaunchAgents
