@@ -32,7 +32,8 @@ Examples:
    ganger start web=2,worker         # heroku local's spelling
    ganger run rails console          # a one-off in the same environment
    ganger check                      # validate the Procfile and env files
-   ganger env web.1                  # what web.1 would get, and from where`,
+   ganger env web.1                  # what web.1 would get, and from where
+   ganger export systemd /tmp/units  # the formation as systemd units (or supervisord, ...)`,
 		Version:         version(),
 		Writer:          st.out,
 		ErrWriter:       st.err,
@@ -45,6 +46,7 @@ Examples:
 			runCommand(st),
 			checkCommand(st),
 			envCommand(st),
+			exportCommand(st),
 			{
 				Name:  "version",
 				Usage: "print ganger's version",

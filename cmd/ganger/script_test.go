@@ -44,6 +44,7 @@ func TestScripts(t *testing.T) {
 			"bigline":  cmdBigline,
 			"bigenv":   cmdBigenv,
 			"ctrlc":    cmdCtrlC,
+			"mode":     cmdMode,
 		},
 		Setup: func(e *testscript.Env) error {
 			// Scripts see no colour settings of the developer's shell.
@@ -159,6 +160,22 @@ func cmdBigline(ts *testscript.TestScript, neg bool, args []string) {
 	found := strings.Contains(data, "\n"+want) || strings.HasPrefix(data, want)
 	if found == neg {
 		ts.Fatalf("line %q + %d×'x' found: %v", args[1], n, found)
+	}
+}
+
+// mode PATH PERM: PATH (not followed if a symlink) has the permission bits
+// PERM, in octal such as 0600; with !, any other bits.
+func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mode PATH PERM")
+	}
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	fi, err := os.Lstat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	got := fi.Mode().Perm()
+	if (got == os.FileMode(want)) == neg {
+		ts.Fatalf("%s has mode %#o, want %s%#o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
 	}
 }
 
