@@ -91,7 +91,7 @@
 //
 // # Writing
 //
-// DIR/.ganger-export.json (ManifestName) records, for each app and format
+// DIR/.ganger-export.manifest (ManifestName) records, for each app and format
 // exported into DIR, the files written and their sha256. Write renders
 // everything and checks every destination before writing anything; see
 // Write for the rules, and ConflictError for what it reports. Files are

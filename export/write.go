@@ -23,8 +23,10 @@ import (
 
 // ManifestName is the file, in the export directory, that records which
 // files each export (one app in one format) wrote and their sha256. It is
-// mode 0600: the hash of a short env file is a guessable secret.
-const ManifestName = ".ganger-export.json"
+// mode 0600: the hash of a short env file is a guessable secret. It holds
+// JSON but has no .json extension, so that "kubectl apply -f DIR" does not
+// take it for an object.
+const ManifestName = ".ganger-export.manifest"
 
 const manifestVersion = 1
 

@@ -40,7 +40,7 @@ long-running process (run it with "ganger run release"). The config is the varia
 env files only, never the shell's; it goes in a file of mode 0600 (the Kubernetes Secret,
 launchd's plists, runit's env/ files), never in a world-readable one.
 
-DIR/.ganger-export.json records what ganger wrote. Re-running the export replaces those files
+DIR/.ganger-export.manifest records what ganger wrote. Re-running the export replaces those files
 and removes the ones no longer produced; a file ganger did not write, or one edited since, is
 never overwritten without --force, and then nothing at all is written. Files are written
 atomically (a temporary file renamed into place).
