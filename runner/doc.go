@@ -2,7 +2,7 @@
 // the platform runs dynos and guarantees that none is left behind.
 //
 // Each process runs in its own process group with stdin on /dev/null and its
-// stdout and stderr on one pipe. Output is read in large chunks and handed to a
+// stdout and stderr on one pipe, or on its own pseudo-terminal (see TTY). Output is read in large chunks and handed to a
 // Sink as whole lines (a line is never split between two calls unless it is
 // longer than MaxLine); lifecycle changes are reported as Events. Rendering
 // (prefixes, colour, timestamps) belongs to the Sink, see package logmux.

@@ -14,6 +14,7 @@ type Spec struct {
 	Env        []string       // the complete environment, "KEY=VALUE"
 	Port       int            // the PORT it was given, for status only
 	StopSignal syscall.Signal // sent to the group on stop; 0 means SIGTERM
+	TTY        *TTY           // run on a pseudo-terminal of this size; nil: a pipe
 }
 
 func (s Spec) stopSignal() syscall.Signal {

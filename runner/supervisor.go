@@ -224,9 +224,9 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 
 // start launches p, reports it, and starts its reader and waiter.
 func (r *run) start(p *proc) error {
-	pr, pw, err := os.Pipe()
+	out, err := openOutput(p.spec)
 	if err != nil {
-		return fmt.Errorf("create output pipe: %w", err)
+		return err
 	}
 	cmd := exec.Command(p.spec.Argv[0], p.spec.Argv[1:]...)
 	cmd.Dir = p.spec.Dir
@@ -234,13 +234,11 @@ func (r *run) start(p *proc) error {
 	if cmd.Env == nil {
 		cmd.Env = []string{}
 	}
-	cmd.Stdout = pw
-	cmd.Stderr = pw
-	cmd.SysProcAttr = procAttr()
+	out.attach(cmd)
 	err = r.sp.start(cmd)
-	pw.Close()
+	out.started()
 	if err != nil {
-		pr.Close()
+		out.r.Close()
 		return err
 	}
 	p.cmd = cmd
@@ -251,11 +249,11 @@ func (r *run) start(p *proc) error {
 	}
 	r.event(Event{Kind: Started, Name: p.spec.Name, PID: p.pid})
 
-	lw := r.s.opts.Sink.Lines(p.spec.Name)
+	lw := out.lines(r.s.opts.Sink.Lines(p.spec.Name))
 	go func() {
 		defer close(p.readDone)
-		defer pr.Close()
-		copyLines(pr, lw, func(err error) {
+		defer out.r.Close()
+		copyLines(out.r, lw, func(err error) {
 			select {
 			case r.sinkErr <- err:
 			default:

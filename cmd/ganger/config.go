@@ -32,7 +32,7 @@ var knownFileKeys = map[string]bool{
 	"procfile": true, "root": true, "env": true, "formation": true, "concurrency": true,
 	"port": true, "timeout": true, "color": true, "no-color": true, "no-timestamp": true,
 	"timestamp": true, "no-prefix": true, "app": true, "user": true, "log": true,
-	"shell": true, "image": true, "template": true,
+	"shell": true, "image": true, "template": true, "tty": true, "no-port-check": true,
 }
 
 // loadFileConfig reads dir/.foreman when it exists.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -50,6 +51,10 @@ func TestScripts(t *testing.T) {
 			// Scripts see no colour settings of the developer's shell.
 			e.Setenv("NO_COLOR", "")
 			e.Setenv("FORCE_COLOR", "")
+			// Scripts run in parallel and share the default ports: two
+			// pre-flight checks binding 5000 at the same instant would
+			// fail each other. port_busy.txtar turns the check back on.
+			e.Setenv("GANGER_NO_PORT_CHECK", "true")
 			return nil
 		},
 	})
@@ -198,6 +203,9 @@ func fakeprocMain() {
 	ready := fs.String("ready", "", "create `FILE` when set up")
 	nonl := fs.String("nonl", "", "print `TEXT` without a newline before exiting")
 	after := fs.String("after", "", "before exiting, wait until `FILE` exists")
+	tty := fs.Bool("isatty", false, "print what stdout and stdin are (terminal or not), the terminal's size and session")
+	listen := fs.String("listen", "", "listen on TCP `ADDR` (port 0: any free one)")
+	portfile := fs.String("portfile", "", "with -listen, write PORT=the port to `FILE` (an env file)")
 	exit := fs.Int("exit", -1, "exit with `CODE` instead of waiting")
 	hang := fs.Bool("hang", false, "wait forever (the default without -exit)")
 	fs.Parse(os.Args[1:])
@@ -269,6 +277,20 @@ func fakeprocMain() {
 	for _, k := range strings.Split(*envKeys, ",") {
 		if k != "" {
 			fmt.Printf("%s=%s\n", k, os.Getenv(k))
+		}
+	}
+	if *tty {
+		fmt.Println(describeTTY())
+	}
+	if *listen != "" {
+		l, err := net.Listen("tcp", *listen)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fakeproc:", err)
+			os.Exit(99)
+		}
+		defer l.Close()
+		if *portfile != "" {
+			write(*portfile, fmt.Sprintf("PORT=%d\n", l.Addr().(*net.TCPAddr).Port))
 		}
 	}
 	if *lines > 0 {
@@ -399,6 +421,30 @@ func cmdCtrlC(ts *testscript.TestScript, neg bool, args []string) {
 func isExecutable(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
+}
+
+// describeTTY says whether stdout and stdin are terminals and, for a
+// terminal, its size, whether it is the controlling one and whether this
+// process leads the session.
+func describeTTY() string {
+	is := func(fd int) string {
+		if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
+			return "terminal"
+		}
+		return "not-a-terminal"
+	}
+	s := "stdout=" + is(1) + " stdin=" + is(0)
+	if ws, err := unix.IoctlGetWinsize(1, unix.TIOCGWINSZ); err == nil {
+		s += fmt.Sprintf(" size=%dx%d", ws.Col, ws.Row)
+	}
+	if f, err := os.Open("/dev/tty"); err == nil {
+		f.Close()
+		s += " ctty=yes"
+	}
+	if sid, err := unix.Getsid(0); err == nil && sid == os.Getpid() {
+		s += " leader=yes"
+	}
+	return s
 }
 
 // statusMain runs "status COMMAND [ARGS...]": it runs the command with the

@@ -45,7 +45,7 @@ Examples:
    ganger start web=2,worker             # heroku local's positional formation
    ganger start -e .env,.env.local -t 10 # later env files win; 10 s grace
    ganger start --no-color | tee log     # colour is off in pipes anyway`,
-		Flags: append(append(appFlags(), formationFlags()...), outputFlags()...),
+		Flags: append(append(append(append(appFlags(), formationFlags()...), outputFlags()...), ttyFlags()...), portCheckFlags()...),
 		Action: func(c *cli.Context) error {
 			p, err := loadProject(c, st)
 			if err != nil {
@@ -133,6 +133,12 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 	}
 	mux, err := newMux(p.set, st, names)
 	if err != nil {
+		return err
+	}
+	if err := setTTY(p.set, st, mux, specs); err != nil {
+		return err
+	}
+	if err := checkPorts(p.set, specs); err != nil {
 		return err
 	}
 	res, err := supervise(ctx, specs, runner.Options{Timeout: p.timeout, Sink: mux})

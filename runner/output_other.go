@@ -1,0 +1,10 @@
+//go:build !linux
+
+package runner
+
+import "os"
+
+// pollable returns m unchanged: kqueue does not report pseudo-terminal
+// masters reliably (creack/pty went back to blocking reads for this), so
+// each reader keeps its own blocking read.
+func pollable(m *os.File) (*os.File, error) { return m, nil }
