@@ -1,0 +1,683 @@
+// Command startbench measures "ganger start" as a user meets it: output
+// throughput against cat, start-up and shutdown latency with many processes,
+// ganger's own memory and idle CPU, and the grace period's accuracy. Every
+// ratio is taken against a baseline measured in the same run, on the same
+// machine, so figures from different machines can be compared by ratio.
+//
+// It builds ganger from the module it is run in and uses sh, cat and sleep
+// as children. Linux only (it reads /proc). Run it from the repository:
+//
+//	go run ./bench/startbench
+//	go run ./bench/startbench -reps 5 -lines 400000
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "startbench:", err)
+		os.Exit(1)
+	}
+}
+
+// config holds the flags.
+type config struct {
+	procs    int           // throughput: processes
+	lines    int           // throughput: lines per process
+	many     int           // start-up, shutdown, memory: processes
+	idle     time.Duration // idle CPU window
+	reps     int           // repetitions of each timed scenario (the median is shown)
+	grace    int           // -t seconds for the grace scenario
+	deadline time.Duration // longest wait for anything
+}
+
+func run(args []string, stdout io.Writer) error {
+	var c config
+	fs := flag.NewFlagSet("startbench", flag.ContinueOnError)
+	fs.IntVar(&c.procs, "procs", 4, "throughput: `N` processes")
+	fs.IntVar(&c.lines, "lines", 200000, "throughput: `N` lines of 80 bytes per process")
+	fs.IntVar(&c.many, "many", 50, "start-up, SIGINT and memory: `N` processes")
+	fs.DurationVar(&c.idle, "idle", 5*time.Second, "idle CPU measured over `D`")
+	fs.IntVar(&c.reps, "reps", 3, "repeat each timed scenario `N` times; the median is shown")
+	fs.IntVar(&c.grace, "t", 2, "grace `SECONDS` for the SIGTERM-ignoring child")
+	fs.DurationVar(&c.deadline, "deadline", 2*time.Minute, "give up on any step after `D`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.reps < 1 || c.procs < 1 || c.lines < 1 || c.many < 1 {
+		return errors.New("-reps, -procs, -lines and -many must be at least 1")
+	}
+
+	tmp, err := os.MkdirTemp("", "startbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	b := &bench{cfg: c, tmp: tmp}
+	fmt.Fprintln(stdout, "building ganger ...")
+	if err := b.build(); err != nil {
+		return err
+	}
+
+	var rows []row
+	for _, s := range []func() ([]row, error){b.throughput, b.many, b.graceExcess} {
+		r, err := s()
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nmeasurement\tganger\tbaseline\tratio / note\n")
+	fmt.Fprintf(tw, "-----------\t------\t--------\t------------\n")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.what, r.value, r.base, r.note)
+	}
+	return tw.Flush()
+}
+
+type row struct{ what, value, base, note string }
+
+type bench struct {
+	cfg    config
+	tmp    string
+	ganger string
+}
+
+// build compiles ganger from the module the command runs in.
+func (b *bench) build() error {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return errors.New("run startbench inside the ganger module: go run ./bench/startbench")
+	}
+	b.ganger = filepath.Join(b.tmp, "ganger")
+	cmd := exec.Command("go", "build", "-o", b.ganger, "./cmd/ganger")
+	cmd.Dir = filepath.Dir(gomod)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/ganger: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// app writes a Procfile into a fresh directory and returns the directory.
+func (b *bench) app(name, procfile string) (string, error) {
+	dir := filepath.Join(b.tmp, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	return dir, os.WriteFile(filepath.Join(dir, "Procfile"), []byte(procfile), 0o644)
+}
+
+// proc is one running ganger (or baseline) with its output on a pipe.
+type proc struct {
+	cmd     *exec.Cmd
+	started time.Time
+	out     *bufio.Reader
+	outR    *os.File
+	exited  chan struct{}
+	waitErr error
+	ended   time.Time
+}
+
+// startProc starts argv in dir with stdout on a pipe this program reads
+// and stderr passed through.
+func startProc(dir string, argv []string) (*proc, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = benchEnv()
+	cmd.Stdout = pw
+	cmd.Stderr = os.Stderr
+	p := &proc{cmd: cmd, outR: pr, out: bufio.NewReaderSize(pr, 256<<10), exited: make(chan struct{})}
+	p.started = time.Now()
+	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return nil, err
+	}
+	pw.Close()
+	go func() {
+		p.waitErr = cmd.Wait()
+		p.ended = time.Now()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// benchEnv is the environment without settings that would change ganger's
+// behaviour (GANGER_*, colour) or the children's.
+func benchEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "GANGER_") || k == "FORCE_COLOR" || k == "PORT" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "NO_COLOR=1")
+}
+
+// kill ends p if it is still running; its watchdog stops the children.
+func (p *proc) kill() {
+	select {
+	case <-p.exited:
+	default:
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
+	p.outR.Close()
+}
+
+// waitExit waits for p to exit and returns the exit code.
+func (p *proc) waitExit(d time.Duration) (int, error) {
+	select {
+	case <-p.exited:
+	case <-time.After(d):
+		return 0, fmt.Errorf("%s still running after %v", p.cmd.Path, d)
+	}
+	return p.cmd.ProcessState.ExitCode(), nil
+}
+
+// readUntil reads lines, calling match on each, until match returns true or
+// the output ends. Reading happens in this goroutine; the deadline is
+// enforced by killing p.
+func (p *proc) readUntil(d time.Duration, match func(line []byte) bool) error {
+	t := time.AfterFunc(d, func() { p.cmd.Process.Kill() })
+	defer t.Stop()
+	for {
+		line, err := p.out.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			for err == bufio.ErrBufferFull {
+				_, err = p.out.ReadSlice('\n')
+			}
+			continue
+		}
+		if len(line) > 0 && match(line) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("output of %s ended before the expected lines: %w", filepath.Base(p.cmd.Path), err)
+		}
+	}
+}
+
+// drain discards the rest of p's output in the background.
+func (p *proc) drain() { go io.Copy(io.Discard, p.out) }
+
+// throughput: N processes printing M lines each through ganger, against cat
+// of the same files into the same kind of pipe.
+func (b *bench) throughput() ([]row, error) {
+	c := b.cfg
+	var files []string
+	var total int64
+	var pf strings.Builder
+	for i := 1; i <= c.procs; i++ {
+		f := filepath.Join(b.tmp, fmt.Sprintf("data%d.txt", i))
+		n, err := writeData(f, i, c.lines)
+		if err != nil {
+			return nil, err
+		}
+		total += n
+		files = append(files, f)
+		// The child stays alive after printing: the first exit would stop
+		// the others before they finish.
+		fmt.Fprintf(&pf, "p%d: cat %s && exec sleep 600\n", i, f)
+	}
+	dir, err := b.app("throughput", pf.String())
+	if err != nil {
+		return nil, err
+	}
+	want := c.procs * c.lines
+
+	var gTimes, cTimes []time.Duration
+	for range c.reps {
+		// ganger
+		p, err := startProc(dir, []string{b.ganger, "start", "--no-timestamp", "--no-port-check"})
+		if err != nil {
+			return nil, err
+		}
+		next := make([]int, c.procs+1)
+		seen, bad := 0, ""
+		err = p.readUntil(c.deadline, func(line []byte) bool {
+			_, data, ok := bytes.Cut(line, []byte("| "))
+			if !ok || !bytes.HasPrefix(data, []byte("data ")) {
+				return false
+			}
+			proc, seq := parseData(data)
+			if proc < 1 || proc > c.procs || seq != next[proc] {
+				bad = fmt.Sprintf("line %q out of order or mangled (want p%d seq %d)", line, proc, next[max(0, min(proc, c.procs))])
+				return true
+			}
+			next[proc]++
+			seen++
+			return seen == want
+		})
+		elapsed := time.Since(p.started)
+		if err == nil && bad != "" {
+			err = errors.New(bad)
+		}
+		if err != nil {
+			p.kill()
+			return nil, fmt.Errorf("throughput: %w", err)
+		}
+		p.drain()
+		if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			p.kill()
+			return nil, fmt.Errorf("SIGINT to ganger: %w", err)
+		}
+		if _, err := p.waitExit(c.deadline); err != nil {
+			p.kill()
+			return nil, err
+		}
+		p.outR.Close()
+		gTimes = append(gTimes, elapsed)
+
+		// baseline: cat of the same files
+		q, err := startProc(dir, append([]string{"cat"}, files...))
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		err = q.readUntil(c.deadline, func(line []byte) bool {
+			if bytes.HasPrefix(line, []byte("data ")) {
+				n++
+			}
+			return n == want
+		})
+		elapsed = time.Since(q.started)
+		q.kill()
+		if err != nil {
+			return nil, fmt.Errorf("cat baseline: %w", err)
+		}
+		cTimes = append(cTimes, elapsed)
+	}
+	g, base := median(gTimes), median(cTimes)
+	mb := float64(total) / 1e6
+	return []row{{
+		what:  fmt.Sprintf("throughput: %d×%d lines (%.0f MB), start to last line", c.procs, c.lines, mb),
+		value: fmt.Sprintf("%v (%.0f MB/s)", round(g), mb/g.Seconds()),
+		base:  fmt.Sprintf("cat: %v (%.0f MB/s)", round(base), mb/base.Seconds()),
+		note:  fmt.Sprintf("%.1f× cat's time; every line checked, in order", g.Seconds()/base.Seconds()),
+	}}, nil
+}
+
+// writeData writes n lines of 80 bytes for process i: "data I SEQ filler".
+func writeData(path string, i, n int) (int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var line []byte
+	var total int64
+	for seq := range n {
+		line = fmt.Appendf(line[:0], "data %d %d ", i, seq)
+		for len(line) < 79 {
+			line = append(line, byte('a'+len(line)%26))
+		}
+		line = append(line, '\n')
+		w.Write(line)
+		total += int64(len(line))
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return 0, err
+	}
+	return total, f.Close()
+}
+
+// parseData returns the process and sequence numbers of a data line.
+func parseData(data []byte) (proc, seq int) {
+	f := bytes.Fields(data)
+	if len(f) < 3 {
+		return -1, -1
+	}
+	proc, err1 := strconv.Atoi(string(f[1]))
+	seq, err2 := strconv.Atoi(string(f[2]))
+	if err1 != nil || err2 != nil {
+		return -1, -1
+	}
+	return proc, seq
+}
+
+// many: N processes each printing one line and sleeping: time until all
+// printed, ganger's RSS and idle CPU, then SIGINT to exit.
+func (b *bench) many() ([]row, error) {
+	c := b.cfg
+	dir, err := b.app("many", "w: echo first; exec sleep 600\n")
+	if err != nil {
+		return nil, err
+	}
+	base, err := freePorts(c.many)
+	if err != nil {
+		return nil, err
+	}
+	var ups, downs, ticks []time.Duration
+	var rss []int64
+	var cpu time.Duration
+	var baseUp time.Duration
+	for rep := range c.reps {
+		p, err := startProc(dir, []string{b.ganger, "start", "--no-timestamp", "-m", fmt.Sprintf("w=%d", c.many), "-p", strconv.Itoa(base)})
+		if err != nil {
+			return nil, err
+		}
+		var pids []int
+		n := 0
+		err = p.readUntil(c.deadline, func(line []byte) bool {
+			if _, pid, ok := bytes.Cut(line, []byte("| started with pid ")); ok {
+				if v, err := strconv.Atoi(string(bytes.TrimSpace(pid))); err == nil {
+					pids = append(pids, v)
+				}
+			}
+			if bytes.HasSuffix(line, []byte("| first\n")) {
+				n++
+			}
+			return n == c.many
+		})
+		up := time.Since(p.started)
+		if err != nil {
+			p.kill()
+			return nil, fmt.Errorf("%d processes: %w", c.many, err)
+		}
+		p.drain()
+		ups = append(ups, up)
+		r, err := vmRSS(p.cmd.Process.Pid)
+		if err != nil {
+			p.kill()
+			return nil, err
+		}
+		rss = append(rss, r)
+		if rep == 0 {
+			before, err := cpuTime(p.cmd.Process.Pid)
+			if err == nil {
+				time.Sleep(c.idle) // the measurement window itself
+				var after time.Duration
+				after, err = cpuTime(p.cmd.Process.Pid)
+				cpu = after - before
+			}
+			if err != nil {
+				p.kill()
+				return nil, err
+			}
+		}
+		sent := time.Now()
+		if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			p.kill()
+			return nil, fmt.Errorf("SIGINT to ganger: %w", err)
+		}
+		code, err := p.waitExit(c.deadline)
+		if err != nil {
+			p.kill()
+			return nil, err
+		}
+		downs = append(downs, p.ended.Sub(sent))
+		p.outR.Close()
+		if code != 130 {
+			return nil, fmt.Errorf("ganger exited with %d after SIGINT, want 130", code)
+		}
+		if len(pids) != c.many {
+			return nil, fmt.Errorf("saw %d started lines, want %d", len(pids), c.many)
+		}
+		if left := alive(pids); len(left) > 0 {
+			return nil, fmt.Errorf("children left running after ganger exited: %v", left)
+		}
+
+		// baseline: the same N shell children started directly, in
+		// parallel, each printing to the same pipe.
+		t, err := b.directStart(c.many)
+		if err != nil {
+			return nil, err
+		}
+		ticks = append(ticks, t)
+	}
+	baseUp = median(ticks)
+	up, down := median(ups), median(downs)
+	return []row{
+		{
+			what:  fmt.Sprintf("%d processes: start to every first line", c.many),
+			value: round(up).String(),
+			base:  fmt.Sprintf("sh directly: %v", round(baseUp)),
+			note:  fmt.Sprintf("%.1f× (includes ganger's own start, watchdog, port check)", up.Seconds()/baseUp.Seconds()),
+		},
+		{
+			what:  fmt.Sprintf("%d processes: SIGINT to ganger's exit", c.many),
+			value: round(down).String(),
+			base:  "-",
+			note:  "exit code 130, no child left",
+		},
+		{
+			what:  fmt.Sprintf("ganger RSS with %d idle children", c.many),
+			value: fmt.Sprintf("%.1f MiB", float64(median64(rss))/1024),
+			base:  "-",
+			note:  "VmRSS of the ganger process (watchdog not included)",
+		},
+		{
+			what:  fmt.Sprintf("ganger idle CPU over %v", c.idle),
+			value: cpu.String(),
+			base:  "-",
+			note:  fmt.Sprintf("%.2f%% of one core (utime+stime, %d Hz ticks)", 100*cpu.Seconds()/c.idle.Seconds(), clkTck),
+		},
+	}, nil
+}
+
+// directStart is the baseline for start-up: n "sh -c 'echo first; exec
+// sleep 600'" started from here, time until all printed.
+func (b *bench) directStart(n int) (time.Duration, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer pr.Close()
+	start := time.Now()
+	var cmds []*exec.Cmd
+	defer func() {
+		for _, c := range cmds {
+			c.Process.Kill()
+			c.Wait()
+		}
+	}()
+	for range n {
+		c := exec.Command("/bin/sh", "-c", "echo first; exec sleep 600")
+		c.Stdout = pw
+		if err := c.Start(); err != nil {
+			pw.Close()
+			return 0, err
+		}
+		cmds = append(cmds, c)
+	}
+	pw.Close()
+	r := bufio.NewReader(pr)
+	for seen := 0; seen < n; {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return 0, fmt.Errorf("direct start: %w", err)
+		}
+		if line == "first\n" {
+			seen++
+		}
+	}
+	return time.Since(start), nil
+}
+
+// graceExcess: a child that ignores SIGTERM under -t N: SIGINT to exit
+// should take N seconds; the excess is what ganger adds.
+func (b *bench) graceExcess() ([]row, error) {
+	c := b.cfg
+	dir, err := b.app("grace", "stubborn: trap '' TERM; echo ready; exec sleep 600\nweb: echo ready; exec sleep 600\n")
+	if err != nil {
+		return nil, err
+	}
+	var times []time.Duration
+	for range c.reps {
+		p, err := startProc(dir, []string{b.ganger, "start", "--no-timestamp", "--no-port-check", "-t", strconv.Itoa(c.grace)})
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		err = p.readUntil(c.deadline, func(line []byte) bool {
+			if bytes.HasSuffix(line, []byte("| ready\n")) {
+				n++
+			}
+			return n == 2
+		})
+		if err != nil {
+			p.kill()
+			return nil, fmt.Errorf("grace: %w", err)
+		}
+		p.drain()
+		sent := time.Now()
+		if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			p.kill()
+			return nil, fmt.Errorf("SIGINT to ganger: %w", err)
+		}
+		code, err := p.waitExit(c.deadline)
+		if err != nil {
+			p.kill()
+			return nil, err
+		}
+		p.outR.Close()
+		if code != 130 {
+			return nil, fmt.Errorf("ganger exited with %d after SIGINT, want 130", code)
+		}
+		times = append(times, p.ended.Sub(sent))
+	}
+	t := median(times)
+	g := time.Duration(c.grace) * time.Second
+	return []row{{
+		what:  fmt.Sprintf("-t %d, child ignoring SIGTERM: SIGINT to exit", c.grace),
+		value: round(t).String(),
+		base:  fmt.Sprintf("grace: %v", g),
+		note:  fmt.Sprintf("excess %v", round(t-g)),
+	}}, nil
+}
+
+// freePorts finds a base port with n free TCP ports after it, so that
+// ganger's port check passes without being switched off.
+func freePorts(n int) (int, error) {
+	for base := 31000; base < 60000; base += 100 {
+		ok := true
+		var lns []net.Listener
+		for i := range n {
+			ln, err := net.Listen("tcp", ":"+strconv.Itoa(base+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			lns = append(lns, ln)
+		}
+		for _, ln := range lns {
+			ln.Close()
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no %d consecutive free ports found", n)
+}
+
+// clkTck is the kernel's clock tick rate for /proc/PID/stat (USER_HZ), 100
+// on every Linux architecture Go supports.
+const clkTck = 100
+
+// cpuTime reads utime+stime of pid from /proc/PID/stat.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	// After the command: state is field 3, utime 14 and stime 15.
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad utime/stime", pid)
+	}
+	return time.Duration(ut+st) * time.Second / clkTck, nil
+}
+
+// vmRSS reads VmRSS of pid in KiB from /proc/PID/status.
+func vmRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) == 2 && f[1] == "kB" {
+				return strconv.ParseInt(f[0], 10, 64)
+			}
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+}
+
+// alive returns the pids that still run (zombies count as gone).
+func alive(pids []int) []int {
+	var out []int
+	for _, pid := range pids {
+		if pid <= 1 || syscall.Kill(pid, 0) != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 0 && f[0] != "Z" {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func median64(d []int64) int64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d > time.Second:
+		return d.Round(time.Millisecond)
+	case d > time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d
+}

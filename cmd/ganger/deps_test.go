@@ -1,0 +1,92 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLayering enforces the package layout of docs/style.md: dependencies
+// point inward. procfile and env are pure (standard library only, no other
+// ganger package); runner knows nothing of the CLI, colour, terminal
+// detection or fsnotify, and imports nothing beyond runnerAllowed.
+func TestLayering(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("go tool not found (%v): cannot check the import graph", err)
+	}
+	const module = "github.com/gangerdev/ganger"
+	root := moduleRoot(t, goTool)
+	deps := func(pkg string) []string {
+		t.Helper()
+		cmd := exec.Command(goTool, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, stderrOf(err))
+		}
+		return strings.Fields(string(out))
+	}
+
+	for _, pkg := range []string{"procfile", "env"} {
+		for _, d := range deps("./" + pkg) {
+			if d != module+"/"+pkg {
+				t.Errorf("%s imports %s: it may import the standard library only", pkg, d)
+			}
+		}
+	}
+
+	forbidden := []string{
+		module + "/cmd/",
+		"github.com/urfave/cli",
+		"github.com/fatih/color",
+		"github.com/fsnotify/fsnotify",
+		"github.com/mattn/go-isatty",
+	}
+	for _, d := range deps("./runner") {
+		for _, f := range forbidden {
+			if strings.HasPrefix(d, f) {
+				t.Errorf("runner imports %s: it must not know %s", d, strings.TrimSuffix(f, "/"))
+			}
+		}
+		if d != module+"/runner" && !allowed(d) {
+			t.Errorf("runner imports %s: it may import the standard library and %s only (a new dependency of the core is a design decision: add it to runnerAllowed deliberately)", d, strings.Join(runnerAllowed, ", "))
+		}
+	}
+}
+
+// runnerAllowed are the module paths runner may import besides the standard
+// library: x/sys for the Linux process calls, and creack/pty for Spec.TTY
+// (children on a pseudo-terminal).
+var runnerAllowed = []string{"golang.org/x/sys", "github.com/creack/pty"}
+
+func allowed(pkg string) bool {
+	for _, a := range runnerAllowed {
+		if pkg == a || strings.HasPrefix(pkg, a+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// moduleRoot is the directory of ganger's go.mod.
+func moduleRoot(t *testing.T, goTool string) string {
+	t.Helper()
+	out, err := exec.Command(goTool, "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v\n%s", err, stderrOf(err))
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == "/dev/null" {
+		t.Skip("not inside ganger's module: cannot check the import graph")
+	}
+	return filepath.Dir(gomod)
+}
+
+func stderrOf(err error) []byte {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.Stderr
+	}
+	return nil
+}

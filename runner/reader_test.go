@@ -1,0 +1,210 @@
+package runner
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// callRecorder is a LineWriter that keeps a copy of each call.
+type callRecorder struct {
+	calls [][]byte
+	err   error // returned by every call when set
+}
+
+func (c *callRecorder) WriteLines(p []byte) error {
+	c.calls = append(c.calls, bytes.Clone(p))
+	clear(p) // WriteLines must not retain p: scribble over it
+	return c.err
+}
+
+func (c *callRecorder) joined() []byte { return bytes.Join(c.calls, nil) }
+
+// chunkReader returns data in reads of the given sizes, cycling.
+type chunkReader struct {
+	data  []byte
+	sizes []int
+	i     int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := r.sizes[r.i%len(r.sizes)]
+	r.i++
+	n = min(n, len(p), len(r.data))
+	copy(p, r.data[:n])
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// checkWhole checks that every call is non-empty whole lines.
+func checkWhole(t *testing.T, calls [][]byte) {
+	t.Helper()
+	for i, c := range calls {
+		if len(c) == 0 || c[len(c)-1] != '\n' {
+			t.Fatalf("call %d = %.40q...: want whole lines ending in '\\n'", i, c)
+		}
+	}
+}
+
+func TestCopyLines(t *testing.T) {
+	long := strings.Repeat("0123456789abcdef", 600<<10/16) // 600 KiB: readSize doubled three times over
+	tests := []struct {
+		name  string
+		in    string
+		sizes []int
+		want  string
+		calls []string // when set, exactly these calls
+	}{
+		{"empty", "", []int{1}, "", []string{}},
+		{"lines in one read are one call", "a\nb\nc\n", []int{100}, "a\nb\nc\n", []string{"a\nb\nc\n"}},
+		{"byte by byte", "ab\ncd\n", []int{1}, "ab\ncd\n", []string{"ab\n", "cd\n"}},
+		{"line split across reads", "abc\ndef\n", []int{2, 3}, "abc\ndef\n", []string{"abc\n", "def\n"}},
+		{"last line without newline", "x\ny", []int{100}, "x\ny\n", []string{"x\n", "y\n"}},
+		{"only a partial line", "prompt> ", []int{3}, "prompt> \n", []string{"prompt> \n"}},
+		{"empty lines", "\n\n\n", []int{1}, "\n\n\n", nil},
+		{"invalid UTF-8, escapes, NUL and CR pass unchanged",
+			"\xff\xfe\xc3\x28\n\x1b[31mred\x1b[0m\r\n\x00bin\x07\n", []int{5},
+			"\xff\xfe\xc3\x28\n\x1b[31mred\x1b[0m\r\n\x00bin\x07\n", nil},
+		{"long line in small reads", "a\n" + long + "\nb\n", []int{4096}, "a\n" + long + "\nb\n", nil},
+		{"long line in one read", long + "\n", []int{1 << 30}, long + "\n", []string{long + "\n"}},
+		{"long line without newline", long, []int{65536}, long + "\n", []string{long + "\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var w callRecorder
+			copyLines(&chunkReader{data: []byte(tt.in), sizes: tt.sizes}, &w, func(err error) {
+				t.Errorf("failed(%v) called with a writer that never fails", err)
+			})
+			checkWhole(t, w.calls)
+			if got := w.joined(); string(got) != tt.want {
+				t.Fatalf("delivered %.60q... (%d bytes), want %.60q... (%d bytes)", got, len(got), tt.want, len(tt.want))
+			}
+			if tt.calls != nil {
+				if len(w.calls) != len(tt.calls) {
+					t.Fatalf("%d calls, want %d", len(w.calls), len(tt.calls))
+				}
+				for i := range tt.calls {
+					if string(w.calls[i]) != tt.calls[i] {
+						t.Errorf("call %d = %.60q, want %.60q", i, w.calls[i], tt.calls[i])
+					}
+				}
+			}
+			// A long line is never split below MaxLine.
+			if strings.Contains(tt.in, long) {
+				found := false
+				for _, c := range w.calls {
+					found = found || bytes.Contains(c, []byte(long))
+				}
+				if !found {
+					t.Error("the long line was split between calls")
+				}
+			}
+		})
+	}
+}
+
+func TestCopyLinesMaxLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates several times MaxLine")
+	}
+	in := append(bytes.Repeat([]byte{'x'}, MaxLine+10), "\nnext\n"...)
+	var w callRecorder
+	copyLines(bytes.NewReader(in), &w, func(err error) { t.Errorf("failed(%v)", err) })
+	checkWhole(t, w.calls)
+	if len(w.calls) < 2 || len(w.calls[0]) != MaxLine+1 {
+		t.Fatalf("first call has %d bytes, want a MaxLine piece (%d) plus '\\n'", len(w.calls[0]), MaxLine+1)
+	}
+	want := append(bytes.Repeat([]byte{'x'}, MaxLine), '\n')
+	want = append(want, "xxxxxxxxxx\nnext\n"...)
+	if !bytes.Equal(w.joined(), want) {
+		t.Fatalf("a line over MaxLine: got %d bytes, want the %d input bytes with one '\\n' added after MaxLine", len(w.joined()), len(want))
+	}
+}
+
+// A failing writer is reported at once, while the child is still writing,
+// and the rest of the output is read and discarded so the child never blocks.
+func TestCopyLinesWriterError(t *testing.T) {
+	errBroken := errors.New("broken pipe")
+	pr, pw := io.Pipe()
+	w := callRecorder{err: errBroken}
+	failed := make(chan error, 2)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		copyLines(pr, &w, func(err error) { failed <- err })
+	}()
+	if _, err := pw.Write([]byte("first\n")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-failed:
+		if !errors.Is(err, errBroken) {
+			t.Fatalf("failed(%v), want %v", err, errBroken)
+		}
+	case <-time.After(deadlineCopy):
+		t.Fatal("the write error was not reported while the output stayed open")
+	}
+	// The child keeps writing: every write must complete.
+	wrote := make(chan error, 1)
+	go func() {
+		chunk := bytes.Repeat([]byte("more output\n"), 1000)
+		for range 100 {
+			if _, err := pw.Write(chunk); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- pw.Close()
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(deadlineCopy):
+		t.Fatal("output after the error was not drained: the child would block")
+	}
+	select {
+	case <-done:
+	case <-time.After(deadlineCopy):
+		t.Fatal("copyLines did not return at EOF")
+	}
+	if len(w.calls) != 1 || len(failed) != 0 {
+		t.Errorf("WriteLines called %d times and failed %d more times after the first error, want 1 and 0", len(w.calls), len(failed))
+	}
+}
+
+const deadlineCopy = 30 * time.Second
+
+// FuzzCopyLines: whatever the data and however it is chunked, copyLines
+// delivers whole lines and every byte, in order, adding only a final '\n'.
+func FuzzCopyLines(f *testing.F) {
+	f.Add([]byte(""), uint16(1))
+	f.Add([]byte("a\nb\nc\n"), uint16(1))
+	f.Add([]byte("a\nb\nc"), uint16(2))
+	f.Add([]byte("\n\n\n"), uint16(3))
+	f.Add([]byte("no newline at all"), uint16(4))
+	f.Add([]byte("\xff\x1b[0m\r\n\x00"), uint16(7))
+	f.Add(bytes.Repeat([]byte("0123456789\n"), 10000), uint16(65535))
+	f.Add(bytes.Repeat([]byte("y"), 200<<10), uint16(1000))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16) {
+		// Read sizes vary from 1 to chunk+1.
+		sizes := []int{int(chunk)/3 + 1, 1, int(chunk) + 1, int(chunk)/2 + 1}
+		var w callRecorder
+		copyLines(&chunkReader{data: data, sizes: sizes}, &w, func(err error) { t.Fatalf("failed(%v)", err) })
+		checkWhole(t, w.calls)
+		want := data
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			want = append(bytes.Clone(data), '\n')
+		}
+		if got := w.joined(); !bytes.Equal(got, want) {
+			t.Fatalf("delivered %q, want %q", got, want)
+		}
+	})
+}

@@ -1,0 +1,96 @@
+//go:build linux
+
+package runner
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// group is a helper process leading a process group of its own.
+type group struct {
+	cmd   *exec.Cmd
+	out   *bufio.Reader
+	done  chan struct{}    // closed when Wait returned
+	state *os.ProcessState // set before done is closed
+}
+
+// startGroup starts a helper in a process group of its own, reporting
+// SIGUSR1, and waits until it is ready. Cleanup kills the group.
+func startGroup(t *testing.T) *group {
+	t.Helper()
+	s := helper("", "group", "usr1", "none", "-")
+	cmd := exec.Command(s.Argv[0], s.Argv[1:]...)
+	cmd.Env = s.Env
+	// Pdeathsig: should the test binary die (a timeout panic), so does it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	g := &group{cmd: cmd, out: bufio.NewReader(out), done: make(chan struct{})}
+	go func() {
+		// Not cmd.Wait: it would close the pipe still being read.
+		g.state, _ = cmd.Process.Wait()
+		close(g.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-g.done:
+		default:
+			if pgid := cmd.Process.Pid; pgid > 1 {
+				syscall.Kill(-pgid, syscall.SIGKILL) // the group we created
+			}
+			<-g.done
+		}
+	})
+	if line, err := g.out.ReadString('\n'); line != "ready\n" {
+		t.Fatalf("helper said %q, %v; want ready", line, err)
+	}
+	return g
+}
+
+func (g *group) pgid() int { return g.cmd.Process.Pid }
+
+func TestWatchdogMain(t *testing.T) {
+	t.Run("kills groups left recorded", func(t *testing.T) {
+		t.Parallel()
+		a, b := startGroup(t), startGroup(t)
+		// Garbage and groups <= 1 are ignored, never signalled.
+		in := fmt.Sprintf("+1\n+0\n+-7\ngarbage\n+\n+%d\n+%d\n", a.pgid(), b.pgid())
+		WatchdogMain(strings.NewReader(in))
+		for _, g := range []*group{a, b} {
+			select {
+			case <-g.done:
+			case <-time.After(testDeadline):
+				t.Fatalf("group %d still running after the watchdog ended", g.pgid())
+			}
+			ws, _ := g.state.Sys().(syscall.WaitStatus)
+			if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+				t.Errorf("group %d: %v, want killed by SIGKILL", g.pgid(), g.state)
+			}
+		}
+	})
+	t.Run("spares groups removed", func(t *testing.T) {
+		t.Parallel()
+		a := startGroup(t)
+		// A last line without newline is not acted on either.
+		in := fmt.Sprintf("+%d\n-%d\n+%d", a.pgid(), a.pgid(), a.pgid())
+		WatchdogMain(strings.NewReader(in))
+		// Still alive: it answers a signal sent after any SIGKILL would
+		// have been (a killed process would close its output instead).
+		syscall.Kill(a.pgid(), syscall.SIGUSR1)
+		if line, err := a.out.ReadString('\n'); line != "usr1 leader\n" {
+			t.Errorf("group %d was killed after being removed (read %q, %v)", a.pgid(), line, err)
+		}
+	})
+}
