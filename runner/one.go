@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os/exec"
 	"syscall"
@@ -23,6 +24,9 @@ type OneOff struct {
 // sent on forward are passed on to it. It returns the command's exit code,
 // 128+n when it died of signal n. ctx ending sends SIGTERM.
 func RunOne(ctx context.Context, o OneOff, forward <-chan syscall.Signal) (int, error) {
+	if len(o.Argv) == 0 {
+		return 1, errors.New("run: empty command")
+	}
 	cmd := exec.Command(o.Argv[0], o.Argv[1:]...)
 	cmd.Dir = o.Dir
 	cmd.Env = o.Env

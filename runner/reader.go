@@ -30,11 +30,20 @@ func copyLines(r io.Reader, w LineWriter, failed func(error)) {
 			}
 		}
 	}
-	n := 0       // bytes held in buf
-	scanned := 0 // buf[:scanned] holds no '\n'
+	n := 0         // bytes held in buf
+	scanned := 0   // buf[:scanned] holds no '\n'
+	split := false // a MaxLine piece was just emitted with an added '\n'
 	for {
 		m, err := r.Read(buf[n:])
 		n += m
+		if split && m > 0 {
+			// The line ended exactly at the split: its own '\n' is already
+			// delivered, so do not deliver an empty line after it.
+			if buf[0] == '\n' {
+				n = copy(buf, buf[1:n])
+			}
+			split = false
+		}
 		if i := bytes.LastIndexByte(buf[scanned:n], '\n'); i >= 0 {
 			end := scanned + i + 1
 			emit(buf[:end])
@@ -47,6 +56,7 @@ func copyLines(r io.Reader, w LineWriter, failed func(error)) {
 			if len(buf) >= MaxLine {
 				emit(append(buf[:n:n], '\n'))
 				n, scanned = 0, 0
+				split = true
 			} else {
 				grown := make([]byte, 2*len(buf))
 				copy(grown, buf[:n])

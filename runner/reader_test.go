@@ -127,6 +127,20 @@ func TestCopyLinesMaxLine(t *testing.T) {
 	}
 }
 
+// A line of exactly MaxLine bytes is delivered once, without an empty line
+// after it.
+func TestCopyLinesExactlyMaxLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates several times MaxLine")
+	}
+	in := append(bytes.Repeat([]byte{'x'}, MaxLine), "\nnext\n"...)
+	var w callRecorder
+	copyLines(bytes.NewReader(in), &w, func(err error) { t.Errorf("failed(%v)", err) })
+	if got := w.joined(); !bytes.Equal(got, in) {
+		t.Fatalf("got %d bytes, want the %d input bytes unchanged (no empty line after the split)", len(got), len(in))
+	}
+}
+
 // A failing writer is reported at once, while the child is still writing,
 // and the rest of the output is read and discarded so the child never blocks.
 func TestCopyLinesWriterError(t *testing.T) {

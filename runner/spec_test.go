@@ -82,6 +82,8 @@ func TestSignalNames(t *testing.T) {
 		{syscall.SIGINT, "SIGINT"},
 		{syscall.SIGKILL, "SIGKILL"},
 		{syscall.SIGUSR2, "SIGUSR2"},
+		{syscall.SIGSEGV, "SIGSEGV"},
+		{syscall.SIGBUS, "SIGBUS"},
 		{syscall.Signal(60), "signal 60"},
 	} {
 		if got := SignalName(tt.sig); got != tt.name {
@@ -97,12 +99,14 @@ func TestSignalNames(t *testing.T) {
 		{"sigint", syscall.SIGINT},
 		{" usr1 ", syscall.SIGUSR1},
 		{"Kill", syscall.SIGKILL},
+		{"15", syscall.SIGTERM},
+		{"9", syscall.SIGKILL},
 	} {
 		if got, err := ParseSignal(tt.in); err != nil || got != tt.sig {
 			t.Errorf("ParseSignal(%q) = %v, %v; want %v", tt.in, got, err, tt.sig)
 		}
 	}
-	for _, in := range []string{"", "SIG", "bogus", "SIGBOGUS"} {
+	for _, in := range []string{"", "SIG", "bogus", "SIGBOGUS", "0", "11"} {
 		if _, err := ParseSignal(in); err == nil {
 			t.Errorf("ParseSignal(%q) succeeded, want an error", in)
 		}

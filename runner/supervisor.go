@@ -8,10 +8,13 @@ import (
 	"os/exec"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options configure a Supervisor.
@@ -124,6 +127,11 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 	defer close(s.done)
 	if len(specs) == 0 {
 		return Result{}, ErrNoProcesses
+	}
+	for _, sp := range specs {
+		if len(sp.Argv) == 0 {
+			return Result{}, fmt.Errorf("process %q has an empty command", sp.Name)
+		}
 	}
 	r := &run{
 		s:         s,
@@ -297,7 +305,8 @@ func (r *run) exited(m exitMsg) {
 	if !r.stopping {
 		r.beginShutdown("", p)
 	}
-	r.reapOrphans()
+	// Orphans are reaped on SIGCHLD and before the run ends; scanning here
+	// too made every exit cost a walk over every thread's children.
 }
 
 // beginShutdown starts the ladder: stop signal to every group, then wait for
@@ -524,19 +533,25 @@ func describeExit(code int, sig syscall.Signal) string {
 	return fmt.Sprintf("exited with code %d", code)
 }
 
-// SignalName returns "SIGTERM" for syscall.SIGTERM.
+// SignalName returns "SIGTERM" for syscall.SIGTERM, "SIGSEGV" for a crash.
 func SignalName(sig syscall.Signal) string {
-	for name, s := range signalNames {
-		if s == sig {
-			return "SIG" + name
-		}
+	if name := unix.SignalName(sig); name != "" {
+		return name
 	}
 	return fmt.Sprintf("signal %d", int(sig))
 }
 
 // ParseSignal parses "TERM", "SIGTERM" or "15".
 func ParseSignal(s string) (syscall.Signal, error) {
-	name := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG")
+	t := strings.TrimSpace(s)
+	if n, err := strconv.Atoi(t); err == nil {
+		for _, sig := range signalNames {
+			if int(sig) == n {
+				return sig, nil
+			}
+		}
+	}
+	name := strings.TrimPrefix(strings.ToUpper(t), "SIG")
 	if sig, ok := signalNames[name]; ok {
 		return sig, nil
 	}
