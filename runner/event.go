@@ -18,18 +18,23 @@ const (
 	StartFailed
 	// System: a message from the supervisor itself, in Msg.
 	System
+	// Ready: Name is up (see Spec.Ready), Elapsed after it started; Port is
+	// set when its port answered, Msg holds the line when a line matched.
+	Ready
 )
 
 // Event is a lifecycle change reported to the Sink.
 type Event struct {
-	Kind   EventKind
-	Time   time.Time
-	Name   string         // the process; "" for System events
-	PID    int            // Started, Exited
-	Code   int            // Exited: exit code, or 128+Signal when killed
-	Signal syscall.Signal // Exited: the signal that killed it, or 0
-	Err    error          // StartFailed
-	Msg    string         // System
+	Kind    EventKind
+	Time    time.Time
+	Name    string         // the process; "" for System events
+	PID     int            // Started, Exited
+	Code    int            // Exited: exit code, or 128+Signal when killed
+	Signal  syscall.Signal // Exited: the signal that killed it, or 0
+	Err     error          // StartFailed
+	Msg     string         // System; Ready: the matching line
+	Port    int            // Ready: the port that accepted a connection
+	Elapsed time.Duration  // Ready: time from start to ready
 }
 
 // Sink receives everything the supervisor has to say. Implementations must be

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -93,6 +94,40 @@ var helpers = map[string]func(args []string) int{
 	"escape-mid": func(args []string) int {
 		writePid(args[0], spawnGrandchild(args[1], true))
 		return 0
+	},
+	// listen PORT: print "up", then listen on 127.0.0.1:PORT and hang.
+	"listen": func(args []string) int {
+		fmt.Println("up")
+		l, err := net.Listen("tcp", "127.0.0.1:"+args[0])
+		if err != nil {
+			fmt.Println("listen:", err)
+			return 1
+		}
+		defer l.Close()
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		hang()
+		return 0
+	},
+	// count FILE CODE: append a line to FILE, print its line count as
+	// "run N", exit with CODE.
+	"count": func(args []string) int {
+		f, err := os.OpenFile(args[0], os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			panic(err)
+		}
+		f.WriteString("x\n")
+		f.Close()
+		b, _ := os.ReadFile(args[0])
+		fmt.Printf("run %d\n", bytes.Count(b, []byte("\n")))
+		return atoi(args[1])
 	},
 	// flood: print numbered lines forever.
 	"flood": func(args []string) int {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"strings"
 	"syscall"
 )
@@ -15,7 +16,78 @@ type Spec struct {
 	Port       int            // the PORT it was given, for status only
 	StopSignal syscall.Signal // sent to the group on stop; 0 means SIGTERM
 	TTY        *TTY           // run on a pseudo-terminal of this size; nil: a pipe
+
+	// Restart says whether the supervisor starts the process again when it
+	// exits on its own (see RestartPolicy and Options.Backoff).
+	Restart RestartPolicy
+	// Oneshot marks a process that runs to completion (a migration, an asset
+	// build): exit 0 is success and stops nothing; any other exit is a
+	// failure. Processes that name its type in After start once it succeeded.
+	Oneshot bool
+	// CanDie makes the process's exit, whatever its code, leave the rest
+	// running (overmind's --can-die).
+	CanDie bool
+	// Ready says how to tell that the process is up; the zero value means
+	// as soon as it has started.
+	Ready Readiness
+	// After names process types that must be ready (oneshots: finished with
+	// exit 0) before this process starts, each time it starts.
+	After []string
 }
+
+// RestartPolicy says what happens when a process exits on its own.
+type RestartPolicy int
+
+// The restart policies.
+const (
+	// RestartNever: the exit stops the formation (foreman's rule), unless
+	// the process is a oneshot that succeeded, CanDie, or Options.KeepGoing.
+	RestartNever RestartPolicy = iota
+	// RestartOnFailure: a non-zero exit or a death by signal starts it again
+	// after a backoff; exit 0 leaves it exited and the rest running.
+	RestartOnFailure
+	// RestartAlways: every exit starts it again after a backoff.
+	RestartAlways
+)
+
+// String returns the policy's name as ganger.yml spells it.
+func (p RestartPolicy) String() string {
+	switch p {
+	case RestartOnFailure:
+		return "on-failure"
+	case RestartAlways:
+		return "always"
+	}
+	return "never"
+}
+
+// ParseRestartPolicy reads "never", "on-failure" or "always".
+func ParseRestartPolicy(s string) (RestartPolicy, error) {
+	switch strings.TrimSpace(s) {
+	case "never", "no", "":
+		return RestartNever, nil
+	case "on-failure":
+		return RestartOnFailure, nil
+	case "always":
+		return RestartAlways, nil
+	}
+	return 0, fmt.Errorf("unknown restart policy %q (use never, on-failure or always)", s)
+}
+
+// Readiness says how to tell that a process is up. With both set, either one
+// makes it ready.
+type Readiness struct {
+	// Port: its PORT accepts TCP connections on 127.0.0.1 or ::1. There is
+	// no notification for a listening socket, so the port is tried every
+	// Options.ProbeInterval.
+	Port bool
+	// Line is a regular expression (RE2 syntax); the process is ready when a
+	// line of its output matches it.
+	Line string
+}
+
+// IsZero reports whether r asks for nothing: the process is ready once started.
+func (r Readiness) IsZero() bool { return !r.Port && r.Line == "" }
 
 func (s Spec) stopSignal() syscall.Signal {
 	if s.StopSignal == 0 {

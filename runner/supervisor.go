@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,12 +32,53 @@ type Options struct {
 	// Watchdog, when set, is told every process group so that it can kill
 	// them if this process dies without cleaning up.
 	Watchdog *Watchdog
+	// KeepGoing makes an exit that is not restarted leave that process down
+	// and the others running, instead of stopping the formation (for
+	// "ganger start --watch": the next change starts it again). Run then
+	// ends only through ctx, Kill or a failed Sink.
+	KeepGoing bool
+	// Backoff paces the restarts of RestartOnFailure and RestartAlways.
+	Backoff Backoff
+	// ProbeInterval is how often a Ready.Port probe tries the port; 0 means
+	// 20ms.
+	ProbeInterval time.Duration
+}
+
+// Backoff paces automatic restarts: the first comes after Initial, each
+// next one after twice the last, at most Max; a process that had run for
+// longer than Window starts over at Initial. After Limit exits within Window the
+// supervisor gives up on the process. Zero fields take the defaults: 1s,
+// 30s, 5 exits, 60s.
+type Backoff struct {
+	Initial time.Duration
+	Max     time.Duration
+	Limit   int
+	Window  time.Duration
+}
+
+func (b Backoff) withDefaults() Backoff {
+	if b.Initial <= 0 {
+		b.Initial = time.Second
+	}
+	if b.Max <= 0 {
+		b.Max = 30 * time.Second
+	}
+	if b.Max < b.Initial {
+		b.Max = b.Initial
+	}
+	if b.Limit <= 0 {
+		b.Limit = 5
+	}
+	if b.Window <= 0 {
+		b.Window = time.Minute
+	}
+	return b
 }
 
 // Result says how a Run ended.
 type Result struct {
 	// Cause is the process whose exit started the shutdown, "" when the
-	// shutdown came from ctx or a failed Sink.
+	// shutdown came from ctx, a failed Sink, or every process finishing.
 	Cause string
 	// Code is Cause's exit code, 128+n when it died of signal n.
 	Code int
@@ -49,11 +91,16 @@ type Result struct {
 // ErrNoProcesses is returned by Run when given nothing to run.
 var ErrNoProcesses = errors.New("no processes to run")
 
-// Supervisor runs one formation. Create it with New, call Run once; Kill and
-// Signal may be called from any goroutine while Run runs.
+// ErrShuttingDown is returned by Restart, Stop, Update and Status when the
+// formation is stopping or has stopped.
+var ErrShuttingDown = errors.New("ganger is shutting down")
+
+// Supervisor runs one formation. Create it with New, call Run once; the
+// other methods may be called from any goroutine while Run runs.
 type Supervisor struct {
 	opts     Options
 	reqs     chan request
+	ops      chan op
 	kill     chan struct{}
 	killOnce sync.Once
 	done     chan struct{}
@@ -63,11 +110,23 @@ type request struct {
 	sig syscall.Signal
 }
 
+// op is work for the supervisor goroutine. apply returns the condition the
+// caller waits for (nil: none) or an error to return at once.
+type op struct {
+	apply func(r *run) (until func() bool, err error)
+	reply chan error
+}
+
 // New returns a Supervisor.
 func New(opts Options) *Supervisor {
+	opts.Backoff = opts.Backoff.withDefaults()
+	if opts.ProbeInterval <= 0 {
+		opts.ProbeInterval = 20 * time.Millisecond
+	}
 	return &Supervisor{
 		opts: opts,
 		reqs: make(chan request),
+		ops:  make(chan op),
 		kill: make(chan struct{}),
 		done: make(chan struct{}),
 	}
@@ -86,21 +145,92 @@ func (s *Supervisor) Signal(sig syscall.Signal) {
 	}
 }
 
-// proc is one process as the supervisor goroutine sees it.
-type proc struct {
-	spec      Spec
-	cmd       *exec.Cmd
-	pid       int // 0 when it never started
-	waiting   bool
-	groupGone bool
-	code      int
-	signal    syscall.Signal
-	readDone  chan struct{}
+// do hands f to the supervisor goroutine and waits for its answer.
+func (s *Supervisor) do(ctx context.Context, f func(r *run) (func() bool, error)) error {
+	reply := make(chan error, 1)
+	select {
+	case s.ops <- op{apply: f, reply: reply}:
+	case <-s.done:
+		return ErrShuttingDown
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Restart stops the named processes (instance names such as "web.1" or
+// types such as "web"; none means all) with the stop ladder and starts them
+// again once their process group is empty, so that two instances of one
+// process never run at once. Stopped, exited and crashed processes are
+// started. reason, when set, is shown: "restarting web.1: app.go changed".
+// It returns when every one of them has been started again (or waits for
+// the processes named in its After).
+func (s *Supervisor) Restart(ctx context.Context, names []string, reason string) error {
+	return s.do(ctx, func(r *run) (func() bool, error) { return r.restart(names, reason) })
+}
+
+// Stop stops the named processes (names or types; none means all) with the
+// stop ladder; they stay stopped until Restart. Stopping on purpose never
+// stops the rest of the formation. It returns when they are stopped.
+func (s *Supervisor) Stop(ctx context.Context, names []string) error {
+	return s.do(ctx, func(r *run) (func() bool, error) { return r.stop(names) })
+}
+
+// Update replaces the formation with specs: processes whose name is new are
+// started, those whose name is gone are stopped and forgotten, those whose
+// Spec changed are restarted with the new one, and the rest are left alone.
+// reason is shown with each change ("restarting web.1: Procfile changed").
+// It returns once the changes are under way.
+func (s *Supervisor) Update(ctx context.Context, specs []Spec, reason string) error {
+	return s.do(ctx, func(r *run) (func() bool, error) { return nil, r.update(specs, reason) })
+}
+
+// Status reports every process, in formation order.
+func (s *Supervisor) Status(ctx context.Context) ([]Status, error) {
+	var out []Status
+	err := s.do(ctx, func(r *run) (func() bool, error) {
+		out = r.status()
+		return nil, nil
+	})
+	return out, err
+}
+
+// waiter is a caller of do waiting for a condition.
+type waiter struct {
+	until func() bool
+	reply chan error
 }
 
 type exitMsg struct {
 	p     *proc
 	state *os.ProcessState
+}
+
+// timerKind says what a proc's timer was for.
+type timerKind int
+
+const (
+	timerGrace   timerKind = iota + 1 // the grace period of a stop ends: SIGKILL
+	timerBackoff                      // the backoff before a restart ends
+)
+
+type timerMsg struct {
+	p    *proc
+	tgen int
+	kind timerKind
+}
+
+type readyMsg struct {
+	p    *proc
+	gen  int
+	at   time.Time
+	port int
+	line string
 }
 
 // run holds the state of one Run; only the supervisor goroutine touches it.
@@ -109,7 +239,11 @@ type run struct {
 	sp        *spawner
 	procs     []*proc
 	exits     chan exitMsg
+	timers    chan timerMsg
+	readys    chan readyMsg
 	sinkErr   chan error
+	quit      chan struct{} // closed when Run ends: unblocks senders
+	waiters   []waiter
 	reaping   bool
 	stopping  bool
 	killed    bool
@@ -120,24 +254,25 @@ type run struct {
 }
 
 // Run starts every spec and supervises them until all are gone. The first
-// process to exit stops the rest; so does the end of ctx, or a failed Sink.
-// Run returns only when no process it started, nor any descendant it could
-// find, is left.
+// process to exit stops the rest (unless its Spec or Options say
+// otherwise); so does the end of ctx, or a failed Sink. Run returns only
+// when no process it started, nor any descendant it could find, is left.
 func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 	defer close(s.done)
 	if len(specs) == 0 {
 		return Result{}, ErrNoProcesses
 	}
-	for _, sp := range specs {
-		if len(sp.Argv) == 0 {
-			return Result{}, fmt.Errorf("process %q has an empty command", sp.Name)
-		}
+	if err := checkSpecs(specs); err != nil {
+		return Result{}, err
 	}
 	r := &run{
 		s:         s,
 		sp:        newSpawner(),
-		exits:     make(chan exitMsg, len(specs)),
+		exits:     make(chan exitMsg),
+		timers:    make(chan timerMsg),
+		readys:    make(chan readyMsg),
 		sinkErr:   make(chan error, 1),
+		quit:      make(chan struct{}),
 		orphanSig: map[int]bool{},
 	}
 	defer r.sp.close()
@@ -151,23 +286,21 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 	}
 
 	for _, spec := range specs {
-		p := &proc{spec: spec, readDone: make(chan struct{})}
-		r.procs = append(r.procs, p)
+		r.procs = append(r.procs, newProc(spec))
+	}
+	for _, p := range r.procs {
 		if r.stopping {
-			continue
+			break
 		}
-		if err := r.start(p); err != nil {
-			r.event(Event{Kind: StartFailed, Name: spec.Name, Err: err})
-			p.code = exitCodeForStartError(err)
-			p.groupGone = true
-			close(p.readDone)
-			r.beginShutdown(fmt.Sprintf("%s failed to start", spec.Name), p)
+		if p.state == stateNew {
+			r.start(p)
 		}
 	}
+	r.checkAllDone()
 
 	// poll is a fallback for what no signal announces: on systems without a
 	// subreaper, and for groups whose last member's parent is not ganger.
-	// It ticks only while stopping with every leader gone but a group left.
+	// It ticks only while a process's leader is gone but its group is not.
 	var poll *time.Ticker
 	var pollC <-chan time.Time
 	defer func() {
@@ -178,14 +311,17 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 
 	ctxDone := ctx.Done()
 	for {
-		if r.stopping {
-			if r.finished() {
-				break
-			}
-			if poll == nil && !r.anyWaiting() {
+		if r.stopping && r.finished() {
+			break
+		}
+		if r.lingering() {
+			if poll == nil {
 				poll = time.NewTicker(10 * time.Millisecond)
 				pollC = poll.C
 			}
+		} else if poll != nil {
+			poll.Stop()
+			poll, pollC = nil, nil
 		}
 		select {
 		case <-ctxDone:
@@ -200,9 +336,14 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 			}
 			r.beginShutdown(reason, nil)
 		case m := <-r.exits:
-			r.exited(m)
+			r.leaderExited(m)
+		case m := <-r.timers:
+			r.timerFired(m)
+		case m := <-r.readys:
+			r.becameReady(m)
 		case <-sigchld:
 			r.reapOrphans()
+			r.checkGone()
 		case err := <-r.sinkErr:
 			if !r.stopping {
 				r.result.OutputClosed = true
@@ -216,71 +357,113 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 			r.escalate()
 		case req := <-s.reqs:
 			r.forward(req.sig)
+		case o := <-s.ops:
+			if r.stopping {
+				o.reply <- ErrShuttingDown
+				break
+			}
+			until, err := o.apply(r)
+			if err != nil || until == nil {
+				o.reply <- err
+				break
+			}
+			r.waiters = append(r.waiters, waiter{until: until, reply: o.reply})
 		case <-r.graceC:
 			r.graceC = nil
 			r.escalate()
 		case <-pollC:
 			r.reapOrphans()
+			r.checkGone()
 		}
+		r.checkWaiters()
 	}
 	if r.grace != nil {
 		r.grace.Stop()
 	}
+	for _, p := range r.procs {
+		p.stopTimer()
+	}
+	close(r.quit)
 	r.drainReaders()
+	for _, w := range r.waiters {
+		w.reply <- ErrShuttingDown
+	}
 	return r.result, nil
 }
 
-// start launches p, reports it, and starts its reader and waiter.
-func (r *run) start(p *proc) error {
-	out, err := openOutput(p.spec)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(p.spec.Argv[0], p.spec.Argv[1:]...)
-	cmd.Dir = p.spec.Dir
-	cmd.Env = p.spec.Env
-	if cmd.Env == nil {
-		cmd.Env = []string{}
-	}
-	out.attach(cmd)
-	err = r.sp.start(cmd)
-	out.started()
-	if err != nil {
-		out.r.Close()
-		return err
-	}
-	p.cmd = cmd
-	p.pid = cmd.Process.Pid
-	p.waiting = true
-	if wd := r.s.opts.Watchdog; wd != nil {
-		wd.Add(p.pid)
-	}
-	r.event(Event{Kind: Started, Name: p.spec.Name, PID: p.pid})
-
-	lw := out.lines(r.s.opts.Sink.Lines(p.spec.Name))
-	go func() {
-		defer close(p.readDone)
-		defer out.r.Close()
-		copyLines(out.r, lw, func(err error) {
-			select {
-			case r.sinkErr <- err:
-			default:
-			}
-		})
-	}()
-	go func() {
-		cmd.Wait()
-		// Let the output written before the exit arrive before the exit is
-		// reported. A background child may hold the pipe open for much
-		// longer, so the wait is bounded.
-		t := time.NewTimer(100 * time.Millisecond)
-		select {
-		case <-p.readDone:
-		case <-t.C:
+// checkSpecs refuses what cannot run: empty commands, repeated names, bad
+// ready patterns and processes that wait for each other.
+func checkSpecs(specs []Spec) error {
+	seen := map[string]bool{}
+	for _, sp := range specs {
+		if len(sp.Argv) == 0 {
+			return fmt.Errorf("process %q has an empty command", sp.Name)
 		}
-		t.Stop()
-		r.exits <- exitMsg{p: p, state: cmd.ProcessState}
-	}()
+		if seen[sp.Name] {
+			return fmt.Errorf("process %q is given twice", sp.Name)
+		}
+		seen[sp.Name] = true
+		if sp.Ready.Line != "" {
+			if _, err := regexp.Compile(sp.Ready.Line); err != nil {
+				return fmt.Errorf("process %q: ready line %q: %w", sp.Name, sp.Ready.Line, err)
+			}
+		}
+	}
+	return checkAfterCycles(specs)
+}
+
+// checkAfterCycles refuses types that wait, directly or not, for
+// themselves: none of them could ever start.
+func checkAfterCycles(specs []Spec) error {
+	after := map[string][]string{}
+	for _, sp := range specs {
+		t := sp.typ()
+		if _, ok := after[t]; !ok {
+			after[t] = sp.After
+		}
+	}
+	const (
+		unseen = iota
+		visiting
+		done
+	)
+	mark := map[string]int{}
+	var path []string
+	var visit func(t string) error
+	visit = func(t string) error {
+		switch mark[t] {
+		case visiting:
+			i := 0
+			for path[i] != t {
+				i++
+			}
+			return fmt.Errorf("processes wait for each other: %s -> %s (after:)", strings.Join(path[i:], " -> "), t)
+		case done:
+			return nil
+		}
+		mark[t] = visiting
+		path = append(path, t)
+		for _, d := range after[t] {
+			if _, ok := after[d]; ok {
+				if err := visit(d); err != nil {
+					return err
+				}
+			}
+		}
+		path = path[:len(path)-1]
+		mark[t] = done
+		return nil
+	}
+	types := make([]string, 0, len(after))
+	for t := range after {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		if err := visit(t); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -296,17 +479,21 @@ func (r *run) event(e Event) {
 	}
 }
 
-// exited records a leader's exit; the first one starts the shutdown.
-func (r *run) exited(m exitMsg) {
-	p := m.p
-	p.waiting = false
-	p.code, p.signal = exitStatus(m.state)
-	r.event(Event{Kind: Exited, Name: p.spec.Name, PID: p.pid, Code: p.code, Signal: p.signal})
-	if !r.stopping {
-		r.beginShutdown("", p)
+func (r *run) system(format string, args ...any) {
+	r.event(Event{Kind: System, Msg: fmt.Sprintf(format, args...)})
+}
+
+// checkWaiters answers the callers whose condition now holds.
+func (r *run) checkWaiters() {
+	kept := r.waiters[:0]
+	for _, w := range r.waiters {
+		if w.until() {
+			w.reply <- nil
+		} else {
+			kept = append(kept, w)
+		}
 	}
-	// Orphans are reaped on SIGCHLD and before the run ends; scanning here
-	// too made every exit cost a walk over every thread's children.
+	r.waiters = kept
 }
 
 // beginShutdown starts the ladder: stop signal to every group, then wait for
@@ -316,6 +503,10 @@ func (r *run) beginShutdown(reason string, cause *proc) {
 		return
 	}
 	r.stopping = true
+	for _, w := range r.waiters {
+		w.reply <- ErrShuttingDown
+	}
+	r.waiters = nil
 	if cause != nil {
 		r.result.Cause = cause.spec.Name
 		r.result.Code = cause.code
@@ -323,19 +514,32 @@ func (r *run) beginShutdown(reason string, cause *proc) {
 			reason = fmt.Sprintf("%s %s, stopping all processes", cause.spec.Name, describeExit(cause.code, cause.signal))
 		}
 	}
-	r.event(Event{Kind: System, Msg: reason})
+	r.system("%s", reason)
 
+	// Timers of single processes give way to the formation's ladder; a
+	// process already sent its stop signal is not sent it again (a second
+	// SIGINT means "quit now" to many servers).
 	bySig := map[syscall.Signal][]string{}
+	var targets []*proc
 	for _, p := range r.procs {
+		p.stopTimer()
+		if p.state == StateBackingOff || p.state == StateWaiting {
+			p.state = StateStopped
+		}
 		if p.pid == 0 || !r.groupLeft(p) {
 			continue
 		}
+		if p.state == StateStopping {
+			continue
+		}
+		p.state = StateStopping
 		sig := p.spec.stopSignal()
 		bySig[sig] = append(bySig[sig], p.spec.Name)
+		targets = append(targets, p)
 	}
 	if len(bySig) == 1 {
 		for sig := range bySig {
-			r.event(Event{Kind: System, Msg: fmt.Sprintf("sending %s to all processes", SignalName(sig))})
+			r.system("sending %s to all processes", SignalName(sig))
 		}
 	} else if len(bySig) > 1 {
 		var parts []string
@@ -343,12 +547,10 @@ func (r *run) beginShutdown(reason string, cause *proc) {
 			parts = append(parts, fmt.Sprintf("%s to %s", SignalName(sig), strings.Join(names, ", ")))
 		}
 		sort.Strings(parts)
-		r.event(Event{Kind: System, Msg: "sending " + strings.Join(parts, "; ")})
+		r.system("sending %s", strings.Join(parts, "; "))
 	}
-	for _, p := range r.procs {
-		if p.pid != 0 && r.groupLeft(p) {
-			signalGroup(p.pid, p.spec.stopSignal())
-		}
+	for _, p := range targets {
+		signalGroup(p.pid, p.spec.stopSignal())
 	}
 	r.signalOrphans(syscall.SIGTERM)
 	r.grace = time.NewTimer(r.s.opts.Timeout)
@@ -364,7 +566,7 @@ func (r *run) escalate() {
 	if r.finished() {
 		return
 	}
-	r.event(Event{Kind: System, Msg: "sending SIGKILL to all processes"})
+	r.system("sending SIGKILL to all processes")
 	for _, p := range r.procs {
 		if p.pid != 0 && r.groupLeft(p) {
 			signalGroup(p.pid, syscall.SIGKILL)
@@ -398,9 +600,11 @@ func (r *run) groupLeft(p *proc) bool {
 	return false
 }
 
-func (r *run) anyWaiting() bool {
+// lingering reports whether a leader has been reaped while its group still
+// has members: only a poll can tell when they are gone.
+func (r *run) lingering() bool {
 	for _, p := range r.procs {
-		if p.waiting {
+		if p.pid != 0 && !p.waiting && !p.groupGone {
 			return true
 		}
 	}
@@ -499,6 +703,9 @@ func (r *run) drainReaders() {
 	t := time.NewTimer(time.Second)
 	defer t.Stop()
 	for _, p := range r.procs {
+		if p.readDone == nil {
+			continue
+		}
 		select {
 		case <-p.readDone:
 		case <-t.C:
@@ -563,4 +770,15 @@ var signalNames = map[string]syscall.Signal{
 	"HUP": syscall.SIGHUP, "USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2,
 	"KILL": syscall.SIGKILL, "PIPE": syscall.SIGPIPE, "ABRT": syscall.SIGABRT,
 	"ALRM": syscall.SIGALRM,
+}
+
+// startCmd is exec.Command for argv; split out for the proc code.
+func startCmd(spec Spec) *exec.Cmd {
+	cmd := exec.Command(spec.Argv[0], spec.Argv[1:]...)
+	cmd.Dir = spec.Dir
+	cmd.Env = spec.Env
+	if cmd.Env == nil {
+		cmd.Env = []string{}
+	}
+	return cmd
 }

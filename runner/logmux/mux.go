@@ -198,8 +198,27 @@ func (m *Mux) Event(e runner.Event) error {
 		return m.Line(e.Name, fmt.Sprintf("failed to start: %v", e.Err))
 	case runner.System:
 		return m.Line(SystemName, e.Msg)
+	case runner.Ready:
+		return m.Line(SystemName, DescribeReady(e))
 	}
 	return nil
+}
+
+// DescribeReady words a Ready event: "web.1 ready in 1.3s on :5000".
+func DescribeReady(e runner.Event) string {
+	s := fmt.Sprintf("%s ready in %s", e.Name, roundElapsed(e.Elapsed))
+	if e.Port > 0 {
+		s += fmt.Sprintf(" on :%d", e.Port)
+	}
+	return s
+}
+
+// roundElapsed shows d to a tenth of a second, or in ms below one second.
+func roundElapsed(d time.Duration) string {
+	if d >= time.Second {
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return fmt.Sprintf("%dms", d.Milliseconds())
 }
 
 // DescribeExit words an exit: "exited with code 127 (command not found)",

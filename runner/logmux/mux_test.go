@@ -273,6 +273,8 @@ func TestEventWording(t *testing.T) {
 		{runner.Event{Kind: runner.Exited, Name: "web.1", Code: 137, Signal: syscall.SIGKILL}, "web.1  | terminated by SIGKILL\n"},
 		{runner.Event{Kind: runner.StartFailed, Name: "web.1", Err: errors.New("exec: no such file")}, "web.1  | failed to start: exec: no such file\n"},
 		{runner.Event{Kind: runner.System, Msg: "sending SIGTERM to all processes"}, "system | sending SIGTERM to all processes\n"},
+		{runner.Event{Kind: runner.Ready, Name: "web.1", Port: 5000, Elapsed: 1320 * time.Millisecond}, "system | web.1 ready in 1.3s on :5000\n"},
+		{runner.Event{Kind: runner.Ready, Name: "worker.1", Elapsed: 42 * time.Millisecond, Msg: "booted"}, "system | worker.1 ready in 42ms\n"},
 	}
 	for _, tt := range tests {
 		var b bytes.Buffer

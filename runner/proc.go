@@ -1,0 +1,700 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// State is where a process is in its life, as Status reports it.
+type State string
+
+// The states of a process. The set may grow.
+const (
+	stateNew          State = ""            // not started yet
+	StateWaiting      State = "waiting"     // for the processes named in its After
+	StateRunning      State = "running"     // its leader runs
+	StateStopping     State = "stopping"    // it was sent its stop signal; its group is not empty yet
+	StateStopped      State = "stopped"     // stopped on request; Restart starts it
+	StateExited       State = "exited"      // exited with code 0 and is not restarted
+	StateCrashed      State = "crashed"     // exited non-zero or was killed, and is not restarted
+	StateBackingOff   State = "backing-off" // exited, and is started again after a delay
+)
+
+// Status is one process as the supervisor sees it.
+type Status struct {
+	Name     string
+	Type     string
+	State    State
+	PID      int       // while it runs, else 0
+	Port     int       // its PORT, 0 if none
+	Started  time.Time // when the current run started; zero when not running
+	Ready    bool      // up, as its Spec.Ready defines
+	Restarts int       // times started again after the first start
+	Exited   bool      // it has exited at least once: Code and Signal tell how
+	Code     int       // the last exit's code, 128+n for signal n
+	Signal   syscall.Signal
+}
+
+// action is what happens to a process once its process group is empty.
+type action int
+
+const (
+	thenNothing action = iota // the formation is stopping
+	thenStart                 // start it again (restart)
+	thenStop                  // leave it stopped
+	thenRemove                // forget it (gone from the formation)
+	thenBackoff               // start it again after the backoff
+	thenDown                  // leave it exited or crashed
+)
+
+// proc is one process as the supervisor goroutine sees it.
+type proc struct {
+	spec      Spec
+	next      *Spec // replaces spec at the next start (Update)
+	line      *regexp.Regexp
+	state     State
+	gen       int // counts starts; tags what belongs to one run of it
+	pid       int // of the current or last run; 0 when never started
+	waiting   bool
+	groupGone bool
+	started   time.Time
+	ready     bool
+	restarts  int
+	exited    bool
+	code      int
+	signal    syscall.Signal
+	exits     []time.Time // recent automatic restarts, for the give-up rule
+	delay     time.Duration
+	then      action
+	timer     *time.Timer
+	tgen      int // counts timers; a fired timer of another tgen is stale
+	readDone  chan struct{}
+	stopProbe context.CancelFunc
+	waitNoted bool
+	removed   bool
+}
+
+func newProc(spec Spec) *proc {
+	p := &proc{groupGone: true}
+	p.setSpec(spec)
+	return p
+}
+
+func (p *proc) setSpec(spec Spec) {
+	p.spec = spec
+	p.next = nil
+	p.line = nil
+	if spec.Ready.Line != "" {
+		p.line = regexp.MustCompile(spec.Ready.Line) // checked by checkSpecs
+	}
+}
+
+// typ is the process type: Spec.Type, else the name up to its last dot.
+func (s Spec) typ() string {
+	if s.Type != "" {
+		return s.Type
+	}
+	if i := strings.LastIndexByte(s.Name, '.'); i > 0 {
+		return s.Name[:i]
+	}
+	return s.Name
+}
+
+func (p *proc) stopTimer() {
+	p.tgen++
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+}
+
+// setTimer arms p's one timer; it reports on r.timers.
+func (r *run) setTimer(p *proc, d time.Duration, kind timerKind) {
+	p.stopTimer()
+	tgen := p.tgen
+	p.timer = time.AfterFunc(d, func() {
+		select {
+		case r.timers <- timerMsg{p: p, tgen: tgen, kind: kind}:
+		case <-r.quit:
+		}
+	})
+}
+
+// start launches p, unless what it waits for is not ready yet.
+func (r *run) start(p *proc) {
+	if p.next != nil {
+		p.setSpec(*p.next)
+	}
+	if missing := r.unready(p); len(missing) > 0 {
+		p.state = StateWaiting
+		if !p.waitNoted {
+			p.waitNoted = true
+			r.system("%s waits for %s", p.spec.Name, strings.Join(missing, ", "))
+		}
+		return
+	}
+	p.waitNoted = false
+	p.gen++
+	p.state = StateRunning
+	p.ready = false
+	p.started = time.Now()
+	if err := r.launch(p); err != nil {
+		p.groupGone = true
+		p.pid = 0
+		r.event(Event{Kind: StartFailed, Name: p.spec.Name, Err: err})
+		p.exited, p.code, p.signal = true, exitCodeForStartError(err), 0
+		r.ownExit(p, true)
+		return
+	}
+	if p.spec.Ready.IsZero() {
+		p.ready = true
+		r.startWaiting()
+	}
+}
+
+// launch starts p's process, its output reader, its waiter and its probe.
+func (r *run) launch(p *proc) error {
+	out, err := openOutput(p.spec)
+	if err != nil {
+		return err
+	}
+	cmd := startCmd(p.spec)
+	out.attach(cmd)
+	err = r.sp.start(cmd)
+	out.started()
+	if err != nil {
+		out.r.Close()
+		return err
+	}
+	gen := p.gen
+	p.pid = cmd.Process.Pid
+	p.waiting = true
+	p.groupGone = false
+	readDone := make(chan struct{})
+	p.readDone = readDone
+	if wd := r.s.opts.Watchdog; wd != nil {
+		wd.Add(p.pid)
+	}
+	r.event(Event{Kind: Started, Name: p.spec.Name, PID: p.pid})
+
+	lw := out.lines(r.s.opts.Sink.Lines(p.spec.Name))
+	if p.line != nil {
+		lw = &lineProbe{w: lw, re: p.line, fire: func(line string) {
+			r.sendReady(readyMsg{p: p, gen: gen, at: time.Now(), line: line})
+		}}
+	}
+	if p.spec.Ready.Port && p.spec.Port > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		p.stopProbe = cancel
+		go r.probePort(ctx, p, gen, p.spec.Port)
+	}
+	go func() {
+		defer close(readDone)
+		defer out.r.Close()
+		copyLines(out.r, lw, func(err error) {
+			select {
+			case r.sinkErr <- err:
+			default:
+			}
+		})
+	}()
+	go func() {
+		cmd.Wait()
+		// Let the output written before the exit arrive before the exit is
+		// reported. A background child may hold the pipe open for much
+		// longer, so the wait is bounded.
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-readDone:
+		case <-t.C:
+		}
+		t.Stop()
+		select {
+		case r.exits <- exitMsg{p: p, state: cmd.ProcessState}:
+		case <-r.quit:
+		}
+	}()
+	return nil
+}
+
+func (r *run) sendReady(m readyMsg) {
+	select {
+	case r.readys <- m:
+	case <-r.quit:
+	}
+}
+
+// leaderExited records a leader's exit and decides what comes next.
+func (r *run) leaderExited(m exitMsg) {
+	p := m.p
+	p.waiting = false
+	if p.stopProbe != nil {
+		p.stopProbe()
+		p.stopProbe = nil
+	}
+	p.exited = true
+	p.code, p.signal = exitStatus(m.state)
+	r.event(Event{Kind: Exited, Name: p.spec.Name, PID: p.pid, Code: p.code, Signal: p.signal})
+	switch {
+	case r.stopping:
+		// The formation's ladder takes care of the rest.
+	case p.state == StateStopping:
+		r.checkGone()
+	default:
+		r.ownExit(p, false)
+	}
+	// Orphans are reaped on SIGCHLD and before the run ends; scanning here
+	// too made every exit cost a walk over every thread's children.
+}
+
+// ownExit decides about a process that exited without being asked to (or
+// failed to start): restart it after a backoff, leave it down, or stop the
+// formation.
+func (r *run) ownExit(p *proc, startFailed bool) {
+	success := p.code == 0 && p.signal == 0
+	restart := false
+	switch p.spec.Restart {
+	case RestartAlways:
+		restart = !p.spec.Oneshot || !success
+	case RestartOnFailure:
+		restart = !success
+	}
+	if restart {
+		b := r.s.opts.Backoff
+		now := time.Now()
+		kept := p.exits[:0]
+		for _, t := range p.exits {
+			if now.Sub(t) < b.Window {
+				kept = append(kept, t)
+			}
+		}
+		p.exits = append(kept, now)
+		if len(p.exits) < b.Limit {
+			switch {
+			case p.delay == 0 || now.Sub(p.started) > b.Window:
+				p.delay = b.Initial
+			default:
+				p.delay = min(2*p.delay, b.Max)
+			}
+			r.system("restarting %s in %s (exit %d of %d within %s)", p.spec.Name, roundDuration(p.delay), len(p.exits), b.Limit, roundDuration(b.Window))
+			p.then = thenBackoff
+			r.reclaim(p)
+			return
+		}
+		r.system("giving up on %s: it exited %d times within %s", p.spec.Name, len(p.exits), roundDuration(b.Window))
+		p.exits = nil
+		p.delay = 0
+	}
+	acceptable := p.spec.CanDie || (success && (p.spec.Oneshot || p.spec.Restart == RestartOnFailure))
+	switch {
+	case acceptable:
+	case r.s.opts.KeepGoing:
+		r.system("%s is down; the others keep running", p.spec.Name)
+	default:
+		reason := ""
+		if startFailed {
+			reason = fmt.Sprintf("%s failed to start", p.spec.Name)
+		}
+		r.beginShutdown(reason, p)
+		return
+	}
+	p.then = thenDown
+	r.reclaim(p)
+}
+
+// reclaim empties p's process group after its leader has exited on its own:
+// what is left gets the stop signal, then SIGKILL after the grace period.
+func (r *run) reclaim(p *proc) {
+	if r.groupLeft(p) {
+		p.state = StateStopping
+		signalGroup(p.pid, p.spec.stopSignal())
+		r.setTimer(p, r.s.opts.Timeout, timerGrace)
+		return
+	}
+	r.afterGone(p)
+}
+
+// stopProc sends p its stop signal; then happens once its group is empty.
+func (r *run) stopProc(p *proc, then action) {
+	p.then = then
+	if p.state == StateStopping {
+		return // already on its way; the new action replaces the old
+	}
+	if !r.groupLeft(p) {
+		r.afterGone(p)
+		return
+	}
+	p.state = StateStopping
+	signalGroup(p.pid, p.spec.stopSignal())
+	r.setTimer(p, r.s.opts.Timeout, timerGrace)
+}
+
+// checkGone acts on every process whose leader is reaped and whose group
+// has just become empty.
+func (r *run) checkGone() {
+	if r.stopping {
+		return
+	}
+	for _, p := range append([]*proc(nil), r.procs...) {
+		if p.pid == 0 || p.waiting || p.groupGone {
+			continue
+		}
+		if !r.groupLeft(p) && p.state == StateStopping {
+			r.afterGone(p)
+		}
+	}
+}
+
+// afterGone carries out p.then, now that p's group is empty.
+func (r *run) afterGone(p *proc) {
+	p.stopTimer()
+	then := p.then
+	p.then = thenNothing
+	switch then {
+	case thenStart:
+		p.restarts++
+		r.start(p)
+	case thenStop:
+		p.state = StateStopped
+	case thenRemove:
+		p.removed = true
+		p.state = StateStopped
+		for i, q := range r.procs {
+			if q == p {
+				r.procs = append(r.procs[:i:i], r.procs[i+1:]...)
+				break
+			}
+		}
+	case thenBackoff:
+		p.state = StateBackingOff
+		r.setTimer(p, p.delay, timerBackoff)
+	case thenDown:
+		if p.code == 0 && p.signal == 0 {
+			p.state = StateExited
+		} else {
+			p.state = StateCrashed
+		}
+		r.startWaiting()
+		r.checkAllDone()
+	case thenNothing:
+		if p.state == StateStopping {
+			p.state = StateStopped
+		}
+	}
+}
+
+// timerFired acts on the end of a grace period or a backoff.
+func (r *run) timerFired(m timerMsg) {
+	p := m.p
+	if m.tgen != p.tgen || r.stopping {
+		return
+	}
+	p.timer = nil
+	switch m.kind {
+	case timerGrace:
+		if r.groupLeft(p) {
+			r.system("sending SIGKILL to %s", p.spec.Name)
+			signalGroup(p.pid, syscall.SIGKILL)
+		}
+	case timerBackoff:
+		if p.state == StateBackingOff {
+			p.restarts++
+			r.start(p)
+		}
+	}
+}
+
+// becameReady records that a probe saw p up.
+func (r *run) becameReady(m readyMsg) {
+	p := m.p
+	if m.gen != p.gen || p.state != StateRunning || p.ready || !p.waiting {
+		return
+	}
+	p.ready = true
+	if p.stopProbe != nil {
+		p.stopProbe()
+		p.stopProbe = nil
+	}
+	r.event(Event{Kind: Ready, Name: p.spec.Name, Port: m.port, Msg: m.line, Elapsed: m.at.Sub(p.started)})
+	r.startWaiting()
+}
+
+// unready lists the types p waits for that are not ready: every instance of
+// each must be up and ready, or for a oneshot have exited with code 0.
+func (r *run) unready(p *proc) []string {
+	var out []string
+	for _, t := range p.spec.After {
+		for _, q := range r.procs {
+			if q.spec.typ() != t || q == p {
+				continue
+			}
+			ok := q.state == StateRunning && q.ready
+			if q.spec.Oneshot {
+				ok = q.state == StateExited
+			}
+			if !ok {
+				out = append(out, t)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// startWaiting starts the processes whose wait is over.
+func (r *run) startWaiting() {
+	if r.stopping {
+		return
+	}
+	for _, p := range append([]*proc(nil), r.procs...) {
+		if p.state == StateWaiting && len(r.unready(p)) == 0 {
+			r.start(p)
+		}
+	}
+}
+
+// checkAllDone ends the run when every process has finished on its own and
+// none will start again (oneshots that succeeded, processes that may die):
+// there is nothing left to supervise.
+func (r *run) checkAllDone() {
+	if r.stopping || r.s.opts.KeepGoing {
+		return
+	}
+	for _, p := range r.procs {
+		if p.state != StateExited && p.state != StateCrashed {
+			return
+		}
+	}
+	r.beginShutdown("every process has finished", nil)
+}
+
+// resolve turns names (instance names or types; none: all) into processes.
+func (r *run) resolve(names []string) ([]*proc, error) {
+	if len(names) == 0 {
+		return append([]*proc(nil), r.procs...), nil
+	}
+	var out []*proc
+	seen := map[*proc]bool{}
+	for _, n := range names {
+		found := false
+		for _, p := range r.procs {
+			if p.spec.Name == n || p.spec.typ() == n {
+				found = true
+				if !seen[p] {
+					seen[p] = true
+					out = append(out, p)
+				}
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown process %q; known: %s", n, strings.Join(r.known(), ", "))
+		}
+	}
+	return out, nil
+}
+
+// known lists the types and names that resolve accepts.
+func (r *run) known() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range r.procs {
+		for _, n := range []string{p.spec.typ(), p.spec.Name} {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// restart is Supervisor.Restart on the supervisor goroutine.
+func (r *run) restart(names []string, reason string) (func() bool, error) {
+	ps, err := r.resolve(names)
+	if err != nil {
+		return nil, err
+	}
+	because := ""
+	if reason != "" {
+		because = ": " + reason
+	}
+	gens := make([]int, len(ps))
+	for i, p := range ps {
+		gens[i] = p.gen
+		p.exits, p.delay = nil, 0
+		switch p.state {
+		case StateRunning:
+			r.system("restarting %s%s", p.spec.Name, because)
+			r.stopProc(p, thenStart)
+		case StateStopping:
+			p.then = thenStart
+		case StateStopped, StateExited, StateCrashed, StateBackingOff:
+			p.stopTimer()
+			r.system("starting %s%s", p.spec.Name, because)
+			if p.gen > 0 {
+				p.restarts++
+			}
+			r.start(p)
+		}
+	}
+	return func() bool {
+		for i, p := range ps {
+			if p.removed || p.state == StateWaiting {
+				continue
+			}
+			if p.gen == gens[i] || p.state == StateStopping || p.state == StateBackingOff {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+// stop is Supervisor.Stop on the supervisor goroutine.
+func (r *run) stop(names []string) (func() bool, error) {
+	ps, err := r.resolve(names)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		switch p.state {
+		case StateRunning:
+			r.system("stopping %s", p.spec.Name)
+			r.stopProc(p, thenStop)
+		case StateStopping:
+			if p.then != thenRemove {
+				p.then = thenStop
+			}
+		case StateStopped:
+		default:
+			p.stopTimer()
+			p.state = StateStopped
+		}
+	}
+	return func() bool {
+		for _, p := range ps {
+			if !p.removed && p.state != StateStopped {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+// update is Supervisor.Update on the supervisor goroutine.
+func (r *run) update(specs []Spec, reason string) error {
+	if err := checkSpecs(specs); err != nil {
+		return err
+	}
+	because := ""
+	if reason != "" {
+		because = ": " + reason
+	}
+	old := map[string]*proc{}
+	for _, p := range r.procs {
+		old[p.spec.Name] = p
+	}
+	var order, added []*proc
+	kept := map[*proc]bool{}
+	for _, spec := range specs {
+		p, ok := old[spec.Name]
+		if !ok {
+			p = newProc(spec)
+			order = append(order, p)
+			added = append(added, p)
+			continue
+		}
+		kept[p] = true
+		order = append(order, p)
+		current := p.spec
+		if p.next != nil {
+			current = *p.next
+		}
+		if reflect.DeepEqual(current, spec) {
+			continue
+		}
+		switch p.state {
+		case StateWaiting, stateNew:
+			p.setSpec(spec)
+		case StateRunning, StateStopping:
+			p.next = &spec
+			if p.state == StateRunning {
+				r.system("restarting %s%s", p.spec.Name, because)
+			}
+			r.stopProc(p, thenStart)
+		case StateStopped:
+			p.next = &spec // applies when it is started again
+		default: // exited, crashed, backing off: try the new one now
+			p.stopTimer()
+			p.next = &spec
+			p.exits, p.delay = nil, 0
+			r.system("starting %s%s", p.spec.Name, because)
+			if p.gen > 0 {
+				p.restarts++
+			}
+			r.start(p)
+		}
+	}
+	for _, p := range r.procs {
+		if kept[p] {
+			continue
+		}
+		if p.state == StateRunning || p.state == StateStopping {
+			if p.state == StateRunning {
+				r.system("stopping %s%s", p.spec.Name, because)
+			}
+			order = append(order, p) // until its group is empty
+			r.stopProc(p, thenRemove)
+			continue
+		}
+		p.stopTimer()
+		p.removed = true
+	}
+	r.procs = order
+	for _, p := range added {
+		if r.stopping {
+			break
+		}
+		r.system("starting %s%s", p.spec.Name, because)
+		r.start(p)
+	}
+	r.startWaiting()
+	return nil
+}
+
+// status is Supervisor.Status on the supervisor goroutine.
+func (r *run) status() []Status {
+	out := make([]Status, 0, len(r.procs))
+	for _, p := range r.procs {
+		st := Status{
+			Name: p.spec.Name, Type: p.spec.typ(), State: p.state, Port: p.spec.Port,
+			Ready: p.ready && p.state == StateRunning, Restarts: p.restarts,
+			Exited: p.exited, Code: p.code, Signal: p.signal,
+		}
+		if st.State == stateNew {
+			st.State = StateWaiting
+		}
+		if p.waiting {
+			st.PID = p.pid
+			st.Started = p.started
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// roundDuration shows d as "1s", "1.5s", "250ms".
+func roundDuration(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
