@@ -15,14 +15,14 @@ type State string
 
 // The states of a process. The set may grow.
 const (
-	stateNew          State = ""            // not started yet
-	StateWaiting      State = "waiting"     // for the processes named in its After
-	StateRunning      State = "running"     // its leader runs
-	StateStopping     State = "stopping"    // it was sent its stop signal; its group is not empty yet
-	StateStopped      State = "stopped"     // stopped on request; Restart starts it
-	StateExited       State = "exited"      // exited with code 0 and is not restarted
-	StateCrashed      State = "crashed"     // exited non-zero or was killed, and is not restarted
-	StateBackingOff   State = "backing-off" // exited, and is started again after a delay
+	stateNew        State = ""            // not started yet
+	StateWaiting    State = "waiting"     // for the processes named in its After
+	StateRunning    State = "running"     // its leader runs
+	StateStopping   State = "stopping"    // it was sent its stop signal; its group is not empty yet
+	StateStopped    State = "stopped"     // stopped on request; Restart starts it
+	StateExited     State = "exited"      // exited with code 0 and is not restarted
+	StateCrashed    State = "crashed"     // exited non-zero or was killed, and is not restarted
+	StateBackingOff State = "backing-off" // exited, and is started again after a delay
 )
 
 // Status is one process as the supervisor sees it.
