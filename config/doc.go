@@ -1,0 +1,26 @@
+// Package config reads ganger.yml, the optional file at the app root that
+// holds what a Procfile has no syntax for: per-process restart policies,
+// oneshots, stop signals, watch globs, readiness and start order, and the
+// file watcher's settings.
+//
+//	# ganger.yml
+//	debounce: 200ms            # quiet time that ends a burst of changes
+//	watch_ignore: [tmp/, "*.log"]
+//	processes:
+//	  web:
+//	    restart: on-failure    # never (default), on-failure or always
+//	    stop_signal: INT       # TERM (default), INT, QUIT, HUP, USR1, USR2, KILL
+//	    watch: ["**/*.go"]     # restart on these changes only
+//	    ready: port            # port (web's default), none, or {line: REGEX}
+//	    after: [migrate]       # start once these are ready (oneshots: done)
+//	  migrate:
+//	    oneshot: true          # runs to completion; non-zero fails the start
+//	  clock:
+//	    can_die: true          # its exit leaves the rest running
+//
+// Every problem is a *LineError naming ganger.yml and the line, unknown keys
+// included, so a misspelt key is never ignored. The package parses and checks
+// what it can on its own; checks that need the Procfile or the watcher's glob
+// syntax are done by Check with what the caller passes in. It imports no
+// other ganger package.
+package config
