@@ -30,6 +30,9 @@ Examples:
    ganger start                      # every process type but release, one each
    ganger start -m web=2,all=1 -p 5000
    ganger start web=2,worker         # heroku local's spelling
+   ganger start --watch              # restart processes when files change
+   ganger ps                         # the processes of the running start
+   ganger restart web                # restart one type (or web.2, or all)
    ganger run rails console          # a one-off in the same environment
    ganger check                      # validate the Procfile and env files
    ganger env web.1                  # what web.1 would get, and from where
@@ -47,6 +50,9 @@ Examples:
 			checkCommand(st),
 			envCommand(st),
 			exportCommand(st),
+			psCommand(st),
+			controlCommand(st, "restart"),
+			controlCommand(st, "stop"),
 			{
 				Name:  "version",
 				Usage: "print ganger's version",

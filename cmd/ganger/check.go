@@ -4,19 +4,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gangerdev/ganger/config"
 	"github.com/gangerdev/ganger/env"
 	"github.com/gangerdev/ganger/procfile"
+	"github.com/gangerdev/ganger/runner/watch"
 )
 
 func checkCommand(st *streams) *cli.Command {
 	return &cli.Command{
 		Name:  "check",
-		Usage: "validate the Procfile and env files",
-		Description: `Parses the Procfile and the env files and reports every problem with FILE:LINE, or
+		Usage: "validate the Procfile, the env files and ganger.yml",
+		Description: `Parses the Procfile, the env files and ganger.yml and reports every problem with FILE:LINE, or
 "valid procfile detected (web, worker)" in Procfile order. Nothing is run.
 
 --json prints a stable, documented object for tools and editors:
@@ -80,6 +83,14 @@ func check(c *cli.Context, st *streams) error {
 		problems = append(problems, err)
 	}
 	res.EnvFiles = append(res.EnvFiles, p.envFiles...)
+	cfPath := filepath.Join(root, config.FileName)
+	if cf, err := config.ReadFile(relPath(cfPath)); err != nil {
+		problems = append(problems, err)
+	} else if pf != nil {
+		if err := cf.Check(pf.Names(), watch.CheckGlob); err != nil {
+			problems = append(problems, err)
+		}
+	}
 	for _, err := range problems {
 		res.Errors = append(res.Errors, flattenErrors(err)...)
 	}
@@ -134,6 +145,10 @@ func flattenErrors(err error) []checkError {
 	var ee *env.LineError
 	if errors.As(err, &ee) {
 		return []checkError{{File: ee.Path, Line: ee.Line, Message: ee.Msg}}
+	}
+	var ce *config.LineError
+	if errors.As(err, &ce) {
+		return []checkError{{File: ce.Path, Line: ce.Line, Message: ce.Msg}}
 	}
 	return []checkError{{Message: err.Error()}}
 }

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"sync"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gangerdev/ganger/procfile"
 	"github.com/gangerdev/ganger/runner"
+	"github.com/gangerdev/ganger/runner/control"
 	"github.com/gangerdev/ganger/runner/logmux"
 )
 
@@ -45,7 +47,7 @@ Examples:
    ganger start web=2,worker             # heroku local's positional formation
    ganger start -e .env,.env.local -t 10 # later env files win; 10 s grace
    ganger start --no-color | tee log     # colour is off in pipes anyway`,
-		Flags: append(append(append(append(appFlags(), formationFlags()...), outputFlags()...), ttyFlags()...), portCheckFlags()...),
+		Flags: slices.Concat(appFlags(), formationFlags(), outputFlags(), ttyFlags(), portCheckFlags(), liveFlags()),
 		Action: func(c *cli.Context) error {
 			p, err := loadProject(c, st)
 			if err != nil {
@@ -111,37 +113,57 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 	if err != nil {
 		return err
 	}
-	insts, err := procfile.Instances(p.pf, types, f, p.port)
+	cf, err := p.loadConfig()
 	if err != nil {
-		return &usageError{err: err}
+		return err
 	}
-	if len(insts) == 0 {
-		return &usageError{err: errors.New("nothing to start: every process type is scaled to 0"), hint: "use -m to choose counts, such as -m all=1"}
+	pl := &plan{types: types, formation: f, autoRestart: typeSet(p.set, "auto-restart"), canDie: typeSet(p.set, "can-die")}
+	specs, err := pl.specs(p, cf)
+	if err != nil {
+		return err
 	}
-	specs := make([]runner.Spec, 0, len(insts))
-	names := make([]string, 0, len(insts))
-	for _, in := range insts {
-		e, err := p.instanceEnv(in.Name, in.Port)
-		if err != nil {
-			return err
-		}
-		specs = append(specs, runner.Spec{
-			Name: in.Name, Type: in.Type, Port: in.Port,
-			Argv: runner.ShellArgv(in.Command), Dir: p.root, Env: e.Environ(),
-		})
-		names = append(names, in.Name)
+	names := make([]string, 0, len(specs))
+	for _, s := range specs {
+		names = append(names, s.Name)
 	}
 	mux, err := newMux(p.set, st, names)
 	if err != nil {
 		return err
 	}
-	if err := setTTY(p.set, st, mux, specs); err != nil {
+	if pl.tty, err = ttyFor(p.set, st, mux); err != nil {
 		return err
+	}
+	for i := range specs {
+		specs[i].TTY = pl.tty
+	}
+	watching, err := p.set.bool("watch")
+	if err != nil {
+		return err
+	}
+	l := &live{st: st, mux: mux, plan: pl, proj: p, cf: cf}
+	// The control socket is taken first: a second start of the same app is
+	// told so, rather than that its ports are busy.
+	srv, err := control.Listen(ctx, p.root, control.DefaultOptions(st.getenv))
+	var already *control.AlreadyRunningError
+	switch {
+	case errors.As(err, &already):
+		return &exitError{code: 1, err: fmt.Errorf("%w; hint: use \"ganger ps\", \"ganger restart\" or \"ganger stop\" to control it", err)}
+	case err != nil:
+		fmt.Fprintf(st.err, "ganger: warning: no control socket (%v): ganger ps, restart and stop will not reach this run\n", err)
+	default:
+		l.srv = srv
+		defer srv.Close()
 	}
 	if err := checkPorts(p.set, specs); err != nil {
 		return err
 	}
-	res, err := supervise(ctx, specs, runner.Options{Timeout: p.timeout, Sink: mux})
+	if watching {
+		if l.watcher, err = newWatcher(p, cf, st, mux); err != nil {
+			return err
+		}
+		defer l.watcher.Close()
+	}
+	res, err := supervise(ctx, specs, runner.Options{Timeout: p.timeout, Sink: mux, KeepGoing: watching}, l.serve, l.watchLoop)
 	if err != nil {
 		return err
 	}
@@ -152,7 +174,11 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 // SIGTERM or SIGHUP starts the shutdown, the second kills at once, SIGUSR1
 // and SIGUSR2 are forwarded, and a closed stdout (SIGPIPE) turns into a write
 // error the supervisor acts on instead of killing ganger.
-func supervise(ctx context.Context, specs []runner.Spec, opts runner.Options) (runner.Result, error) {
+//
+// Each of beside runs in its own goroutine while the formation runs, with
+// a context that ends when it has stopped; supervise returns once they
+// have returned.
+func supervise(ctx context.Context, specs []runner.Spec, opts runner.Options, beside ...func(context.Context, *runner.Supervisor)) (runner.Result, error) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE)
 	defer signal.Stop(sigs)
@@ -191,7 +217,18 @@ func supervise(ctx context.Context, specs []runner.Spec, opts runner.Options) (r
 			}
 		}
 	}()
+	besideCtx, stopBeside := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, f := range beside {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(besideCtx, sup)
+		}()
+	}
 	res, err := sup.Run(ctx, specs)
+	stopBeside()
+	wg.Wait()
 	if res.Interrupted {
 		var sc signalCause
 		if errors.As(context.Cause(ctx), &sc) {

@@ -47,15 +47,3 @@ func ttyFor(set *settings, st *streams, mux *logmux.Mux) (*runner.TTY, error) {
 	}
 	return &runner.TTY{Cols: cols, Rows: rows}, nil
 }
-
-// setTTY gives every spec the terminal ttyFor decides on.
-func setTTY(set *settings, st *streams, mux *logmux.Mux, specs []runner.Spec) error {
-	tty, err := ttyFor(set, st, mux)
-	if err != nil {
-		return err
-	}
-	for i := range specs {
-		specs[i].TTY = tty
-	}
-	return nil
-}
