@@ -33,7 +33,10 @@ Examples:
    ganger run rails console          # a one-off in the same environment
    ganger check                      # validate the Procfile and env files
    ganger env web.1                  # what web.1 would get, and from where
-   ganger export systemd /tmp/units  # the formation as systemd units (or supervisord, ...)`,
+   ganger export systemd /tmp/units  # the formation as systemd units (or supervisord, ...)
+   ganger start --slug               # release phase, then the processes, from the slug
+   ganger run --slug bash            # a one-off in the slug, profile sourced
+   ganger hook install --test        # a pre-push hook running the check and the tests`,
 		Version:         version(),
 		Writer:          st.out,
 		ErrWriter:       st.err,

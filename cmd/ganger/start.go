@@ -44,10 +44,19 @@ Examples:
    ganger start -m web=2,all=1 -p 5000   # two web, one of the rest, ports from 5000
    ganger start web=2,worker             # heroku local's positional formation
    ganger start -e .env,.env.local -t 10 # later env files win; 10 s grace
-   ganger start --no-color | tee log     # colour is off in pipes anyway`,
-		Flags: append(append(append(append(appFlags(), formationFlags()...), outputFlags()...), ttyFlags()...), portCheckFlags()...),
+   ganger start --no-color | tee log     # colour is off in pipes anyway
+   ganger start --slug                   # after ganger build: release phase, then the formation
+
+With --slug the processes run from the slug of "ganger build" (.ganger/slug) as a dyno
+runs them: cwd and HOME are the slug, .profile.d/*.sh and .profile are sourced first,
+the config vars are the buildpacks' config_vars overlaid by the env files, and types the
+slug's Procfile lacks come from the buildpacks' default_process_types. A release type
+runs first, once, to completion (the release phase); a non-zero exit aborts the start
+with its code. --no-release skips it; naming release (start --slug release, or -m
+release=N) runs it with the formation instead.`,
+		Flags: append(append(append(append(append(appFlags(), formationFlags()...), outputFlags()...), ttyFlags()...), portCheckFlags()...), slugFlags()...),
 		Action: func(c *cli.Context) error {
-			p, err := loadProject(c, st)
+			p, err := loadProjectFor(c, st, "start")
 			if err != nil {
 				return err
 			}
@@ -111,6 +120,9 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 	if err != nil {
 		return err
 	}
+	if p.slug != nil && len(types) == 0 && f == nil {
+		f = p.slugFormation()
+	}
 	insts, err := procfile.Instances(p.pf, types, f, p.port)
 	if err != nil {
 		return &usageError{err: err}
@@ -118,17 +130,21 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 	if len(insts) == 0 {
 		return &usageError{err: errors.New("nothing to start: every process type is scaled to 0"), hint: "use -m to choose counts, such as -m all=1"}
 	}
+	release, err := p.releasePhase(types, f)
+	if err != nil {
+		return err
+	}
 	specs := make([]runner.Spec, 0, len(insts))
-	names := make([]string, 0, len(insts))
+	var names []string
+	if release != nil {
+		names = append(names, release.Name)
+	}
 	for _, in := range insts {
-		e, err := p.instanceEnv(in.Name, in.Port)
+		spec, err := p.spec(in)
 		if err != nil {
 			return err
 		}
-		specs = append(specs, runner.Spec{
-			Name: in.Name, Type: in.Type, Port: in.Port,
-			Argv: runner.ShellArgv(in.Command), Dir: p.root, Env: e.Environ(),
-		})
+		specs = append(specs, spec)
 		names = append(names, in.Name)
 	}
 	mux, err := newMux(p.set, st, names)
@@ -141,11 +157,29 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 	if err := checkPorts(p.set, specs); err != nil {
 		return err
 	}
+	if release != nil {
+		if len(specs) > 0 {
+			release.TTY = specs[0].TTY
+		}
+		if err := runRelease(ctx, p, *release, mux); err != nil {
+			return err
+		}
+	}
 	res, err := supervise(ctx, specs, runner.Options{Timeout: p.timeout, Sink: mux})
 	if err != nil {
 		return err
 	}
 	return resultError(res)
+}
+
+// spec is the runner's description of one instance.
+func (p *project) spec(in procfile.Instance) (runner.Spec, error) {
+	e, err := p.instanceEnv(in.Name, in.Port)
+	if err != nil {
+		return runner.Spec{}, err
+	}
+	argv, dir := p.command(in.Command)
+	return runner.Spec{Name: in.Name, Type: in.Type, Port: in.Port, Argv: argv, Dir: dir, Env: e.Environ()}, nil
 }
 
 // supervise runs specs with ganger's signal handling: the first SIGINT,
