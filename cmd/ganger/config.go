@@ -33,7 +33,8 @@ var knownFileKeys = map[string]bool{
 	"port": true, "timeout": true, "color": true, "no-color": true, "no-timestamp": true,
 	"timestamp": true, "no-prefix": true, "app": true, "user": true, "log": true,
 	"shell": true, "image": true, "template": true, "tty": true, "no-port-check": true,
-	"no-release": true,
+	"no-release": true, "buildpack": true, "refresh": true, "registry": true, "detect": true,
+	"stack": true, "buildpack-cache": true, "tarball": true,
 }
 
 // loadFileConfig reads dir/.foreman when it exists.
