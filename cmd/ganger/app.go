@@ -39,6 +39,7 @@ Examples:
    ganger start --slug               # release phase, then the processes, from the slug
    ganger run --slug bash            # a one-off in the slug, profile sourced
    ganger test                       # the platform's CI flow: test-compile, test-setup, test
+   ganger hook install --test        # a pre-push hook running the check and the tests
    ganger hook install --test        # a pre-push hook running the check and the tests`,
 		Version:         version(),
 		Writer:          st.out,
@@ -55,6 +56,7 @@ Examples:
 			exportCommand(st),
 			buildCommand(st),
 			testCommand(st),
+			hookCommand(st),
 			{
 				Name:  "version",
 				Usage: "print ganger's version",
