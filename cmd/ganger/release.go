@@ -69,14 +69,15 @@ func runRelease(ctx context.Context, p *project, spec runner.Spec, mux *logmux.M
 // releaseSink is the start's output with one change: the supervisor's
 // "release.1 exited ..., stopping all processes" is left out, as the
 // release's end starts the formation rather than stopping it; runRelease
-// says what happens instead.
+// says what happens instead. Should the supervisor word it otherwise, the
+// line shows: nothing is hidden but that one.
 type releaseSink struct {
 	*logmux.Mux
 	name string
 }
 
 func (s releaseSink) Event(e runner.Event) error {
-	if e.Kind == runner.System && strings.HasPrefix(e.Msg, s.name+" ") {
+	if e.Kind == runner.System && strings.HasPrefix(e.Msg, s.name+" ") && strings.HasSuffix(e.Msg, "stopping all processes") {
 		return nil
 	}
 	return s.Mux.Event(e)
