@@ -36,7 +36,14 @@ Examples:
    ganger run rails console          # a one-off in the same environment
    ganger check                      # validate the Procfile and env files
    ganger env web.1                  # what web.1 would get, and from where
-   ganger export systemd /tmp/units  # the formation as systemd units (or supervisord, ...)`,
+   ganger export systemd /tmp/units  # the formation as systemd units (or supervisord, ...)
+   ganger build                      # build with buildpacks into the slug .ganger/slug
+   ganger build                      # again: fetched buildpacks and the build cache are reused
+   ganger start --slug               # release phase, then the processes, from the slug
+   ganger run --slug bash            # a one-off in the slug, profile sourced
+   ganger test                       # the platform's CI flow: test-compile, test-setup, test
+   ganger hook install --test        # a pre-push hook running the check and the tests
+   ganger hook install --test        # a pre-push hook running the check and the tests`,
 		Version:         version(),
 		Writer:          st.out,
 		ErrWriter:       st.err,
@@ -53,6 +60,9 @@ Examples:
 			psCommand(st),
 			controlCommand(st, "restart"),
 			controlCommand(st, "stop"),
+			buildCommand(st),
+			testCommand(st),
+			hookCommand(st),
 			{
 				Name:  "version",
 				Usage: "print ganger's version",

@@ -34,6 +34,8 @@ var knownFileKeys = map[string]bool{
 	"timestamp": true, "no-prefix": true, "app": true, "user": true, "log": true,
 	"shell": true, "image": true, "template": true, "tty": true, "no-port-check": true,
 	"watch": true, "watch-ignore": true, "debounce": true, "auto-restart": true, "can-die": true,
+	"no-release": true, "buildpack": true, "refresh": true, "registry": true, "detect": true,
+	"stack": true, "buildpack-cache": true, "tarball": true,
 }
 
 // loadFileConfig reads dir/.foreman when it exists.

@@ -43,11 +43,11 @@ func buildExportApp(p *project, slug bool) (export.App, []string, error) {
 	pf, command := p.pf, shellCommand
 	app.Config = envFileVars(p.env)
 	if slug {
-		s, err := loadSlug(p)
+		s, err := loadSlug(p, "export --slug")
 		if err != nil {
 			return app, nil, err
 		}
-		if pf, err = slugProcfile(p, s); err != nil {
+		if pf, _, err = slugProcfile(p, s, "export --slug"); err != nil {
 			return app, nil, err
 		}
 		app.Root, command = s.Dir, slugCommand

@@ -1,83 +1,10 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"io/fs"
-	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/gangerdev/ganger/buildpack"
-	"github.com/gangerdev/ganger/env"
-	"github.com/gangerdev/ganger/procfile"
 )
-
-// sourceRelease is the source of the config vars the buildpacks' bin/release
-// set.
-const sourceRelease = "release"
-
-// loadSlug reads the slug of "ganger build" for export --slug. Without
-// one, buildpack's error says to run ganger build first.
-func loadSlug(p *project) (*buildpack.Slug, error) {
-	s, err := buildpack.LoadSlug(p.root)
-	if err != nil {
-		return nil, fmt.Errorf("export --slug: %w", err)
-	}
-	return s, nil
-}
-
-// slugProcfile is the Procfile processes run from the slug: the slug's copy
-// of the project's Procfile, followed by the buildpacks' default process
-// types it does not declare.
-func slugProcfile(p *project, s *buildpack.Slug) (*procfile.Procfile, error) {
-	abs, err := filepath.Abs(p.procfilePath)
-	if err != nil {
-		return nil, fmt.Errorf("procfile %s: %w", p.procfilePath, err)
-	}
-	rel, err := filepath.Rel(p.root, abs)
-	if err != nil || !filepath.IsLocal(rel) {
-		return nil, &usageError{
-			err:  fmt.Errorf("export --slug: the Procfile %s is outside the app root %s, so the slug holds no copy of it", p.procfilePath, relPath(p.root)),
-			hint: "name a Procfile inside the app with -f, or leave -f out",
-		}
-	}
-	path := filepath.Join(s.Dir, rel)
-	pf, err := procfile.ReadFile(path)
-	switch {
-	case err == nil:
-	case errors.Is(err, fs.ErrNotExist):
-		if _, named := p.set.lookup("procfile"); named {
-			return nil, fmt.Errorf("export --slug: %s is not in the slug; hint: run ganger build again", relPath(path))
-		}
-		pf = &procfile.Procfile{Path: path}
-	default:
-		return nil, err
-	}
-	for _, d := range s.Defaults(pf.Names()) {
-		pf.Entries = append(pf.Entries, procfile.Entry{Name: d.Name, Command: d.Command})
-	}
-	if len(pf.Entries) == 0 {
-		return nil, fmt.Errorf("export --slug: nothing to export: the slug has no %s and its buildpacks declared no default process types; hint: add a Procfile and run ganger build again", rel)
-	}
-	return pf, nil
-}
-
-// releaseConfig is the config vars of the slug's release, sorted by key.
-// The env files are appended after them, so they win.
-func releaseConfig(s *buildpack.Slug) []env.Var {
-	cv := s.ConfigVars()
-	keys := make([]string, 0, len(cv))
-	for k := range cv {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := make([]env.Var, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, env.Var{Key: k, Value: cv[k], Source: sourceRelease})
-	}
-	return out
-}
 
 // slugCommand is the one shell line that runs a Procfile command from the
 // slug as a dyno does (buildpack.ProcessCommand): HOME is the slug, which is

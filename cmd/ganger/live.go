@@ -84,14 +84,11 @@ func (pl *plan) specs(p *project, cf *config.File) ([]runner.Spec, error) {
 	}
 	specs := make([]runner.Spec, 0, len(insts))
 	for _, in := range insts {
-		e, err := p.instanceEnv(in.Name, in.Port)
+		s, err := p.spec(in)
 		if err != nil {
 			return nil, err
 		}
-		s := runner.Spec{
-			Name: in.Name, Type: in.Type, Port: in.Port,
-			Argv: runner.ShellArgv(in.Command), Dir: p.root, Env: e.Environ(), TTY: pl.tty,
-		}
+		s.TTY = pl.tty
 		if err := applyConfig(&s, cf.For(in.Type)); err != nil {
 			return nil, err
 		}

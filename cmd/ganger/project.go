@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gangerdev/ganger/buildpack"
 	"github.com/gangerdev/ganger/env"
 	"github.com/gangerdev/ganger/procfile"
 )
@@ -46,6 +47,8 @@ type project struct {
 	envFiles     []string
 	port         int
 	timeout      time.Duration
+	slug         *buildpack.Slug // set by useSlug: processes run from it
+	slugDefaults []string        // the default process types useSlug added to pf
 }
 
 // loadSettings finds the .foreman file and returns the option resolver.
@@ -125,8 +128,13 @@ func (p *project) loadEnv() error {
 			p.envFiles = []string{relPath(def)}
 		}
 	}
+	return p.readEnv(env.FromEnviron(p.set.st.environ))
+}
+
+// readEnv sets p.env to base overlaid by the env files.
+func (p *project) readEnv(base *env.Env) error {
 	var err error
-	p.env, err = env.Load(env.FromEnviron(p.set.st.environ), p.envFiles...)
+	p.env, err = env.Load(base, p.envFiles...)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return &usageError{err: err, hint: "check the -e/--env file names"}
@@ -211,12 +219,15 @@ func (p *project) selection(args []string) ([]string, procfile.Formation, error)
 }
 
 // instanceEnv is the environment of one instance: the project's, plus what
-// ganger sets.
+// ganger sets (and HOME, the slug, when running from one).
 func (p *project) instanceEnv(name string, port int) (*env.Env, error) {
 	e := p.env.Clone()
 	e.Set("PORT", fmt.Sprint(port), env.SourceGanger)
 	e.Set("PS", name, env.SourceGanger)
 	e.Set("DYNO", name, env.SourceGanger)
+	if p.slug != nil {
+		e.Set("HOME", p.slug.Dir, env.SourceGanger)
+	}
 	if err := e.CheckExec(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

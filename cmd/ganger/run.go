@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -32,27 +33,41 @@ Examples:
    ganger run rails console
    ganger run 'echo $PORT $DATABASE_URL'
    ganger run -e .env.test -- rspec --fail-fast
-   ganger run web                        # the Procfile's web command, in the foreground`,
-		Flags: appFlags(),
+   ganger run web                        # the Procfile's web command, in the foreground
+   ganger run --slug bash                # a shell in the slug of ganger build, profile sourced
+
+With --slug the command runs from the slug of "ganger build" as a one-off dyno does: cwd and
+HOME are .ganger/slug, .profile.d/*.sh and .profile are sourced first, and the config vars are
+the buildpacks' config_vars overlaid by the env files. A Procfile name is looked up in the
+slug's Procfile and the buildpacks' default process types.`,
+		Flags: append(appFlags(), slugFlags()[0]),
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
 			if len(args) == 0 {
 				return &usageError{err: errors.New("run: name a command"), hint: "example: ganger run rails console"}
 			}
-			p, err := loadProjectOpt(c, st, true)
+			p, err := loadProjectFor(c, st, "run")
 			if err != nil {
 				return err
 			}
 			port := p.port
 			var argv []string
+			dir := p.root
 			switch {
 			case len(args) == 1:
+				command := args[0]
 				if e, idx, ok := p.pf.Lookup(args[0]); ok {
 					port = procfile.Port(p.port, idx, 1)
-					argv = runner.ShellArgv(e.Command)
-				} else {
-					argv = runner.ShellArgv(args[0])
+					command = e.Command
 				}
+				argv, dir = p.command(command)
+			case p.slug != nil:
+				// The profile's shell runs the words as given, unparsed.
+				words := make([]string, len(args))
+				for i, a := range args {
+					words[i] = shQuote(a)
+				}
+				argv, dir = p.command("exec " + strings.Join(words, " "))
 			default:
 				// The shell finds the program on the child's PATH, not ganger's.
 				argv = append([]string{"/bin/sh", "-c", `exec "$0" "$@"`}, args...)
@@ -61,7 +76,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return runOneOff(c, runner.OneOff{Argv: argv, Dir: p.root, Env: e.Environ(), Stdin: st.in, Stdout: st.out, Stderr: st.err})
+			return runOneOff(c, runner.OneOff{Argv: argv, Dir: dir, Env: e.Environ(), Stdin: st.in, Stdout: st.out, Stderr: st.err})
 		},
 	}
 }

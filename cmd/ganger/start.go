@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gangerdev/ganger/procfile"
 	"github.com/gangerdev/ganger/runner"
 	"github.com/gangerdev/ganger/runner/control"
 	"github.com/gangerdev/ganger/runner/logmux"
@@ -46,10 +47,19 @@ Examples:
    ganger start -m web=2,all=1 -p 5000   # two web, one of the rest, ports from 5000
    ganger start web=2,worker             # heroku local's positional formation
    ganger start -e .env,.env.local -t 10 # later env files win; 10 s grace
-   ganger start --no-color | tee log     # colour is off in pipes anyway`,
-		Flags: slices.Concat(appFlags(), formationFlags(), outputFlags(), ttyFlags(), portCheckFlags(), liveFlags()),
+   ganger start --no-color | tee log     # colour is off in pipes anyway
+   ganger start --slug                   # after ganger build: release phase, then the formation
+
+With --slug the processes run from the slug of "ganger build" (.ganger/slug) as a dyno
+runs them: cwd and HOME are the slug, .profile.d/*.sh and .profile are sourced first,
+the config vars are the buildpacks' config_vars overlaid by the env files, and types the
+slug's Procfile lacks come from the buildpacks' default_process_types. A release type
+runs first, once, to completion (the release phase); a non-zero exit aborts the start
+with its code. --no-release skips it; naming release (start --slug release, or -m
+release=N) runs it with the formation instead.`,
+		Flags: slices.Concat(appFlags(), formationFlags(), outputFlags(), ttyFlags(), portCheckFlags(), liveFlags(), slugFlags()),
 		Action: func(c *cli.Context) error {
-			p, err := loadProject(c, st)
+			p, err := loadProjectFor(c, st, "start")
 			if err != nil {
 				return err
 			}
@@ -113,6 +123,9 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 	if err != nil {
 		return err
 	}
+	if p.slug != nil && len(types) == 0 && f == nil {
+		f = p.slugFormation()
+	}
 	cf, err := p.loadConfig()
 	if err != nil {
 		return err
@@ -122,7 +135,14 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(specs))
+	release, err := p.releasePhase(types, f)
+	if err != nil {
+		return err
+	}
+	var names []string
+	if release != nil {
+		names = append(names, release.Name)
+	}
 	for _, s := range specs {
 		names = append(names, s.Name)
 	}
@@ -139,6 +159,9 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 	watching, err := p.set.bool("watch")
 	if err != nil {
 		return err
+	}
+	if watching && p.slug != nil {
+		return &usageError{err: errors.New("--watch and --slug do not go together: --slug runs the built slug, --watch reloads the source"), hint: "run ganger build again after a change, or start without --slug"}
 	}
 	l := &live{st: st, mux: mux, plan: pl, proj: p, cf: cf}
 	// The control socket is taken first: a second start of the same app is
@@ -157,6 +180,14 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 	if err := checkPorts(p.set, specs); err != nil {
 		return err
 	}
+	if release != nil {
+		if len(specs) > 0 {
+			release.TTY = specs[0].TTY
+		}
+		if err := runRelease(ctx, p, *release, mux); err != nil {
+			return err
+		}
+	}
 	if watching {
 		if l.watcher, err = newWatcher(p, cf, st, mux); err != nil {
 			return err
@@ -168,6 +199,16 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 		return err
 	}
 	return resultError(res)
+}
+
+// spec is the runner's description of one instance.
+func (p *project) spec(in procfile.Instance) (runner.Spec, error) {
+	e, err := p.instanceEnv(in.Name, in.Port)
+	if err != nil {
+		return runner.Spec{}, err
+	}
+	argv, dir := p.command(in.Command)
+	return runner.Spec{Name: in.Name, Type: in.Type, Port: in.Port, Argv: argv, Dir: dir, Env: e.Environ()}, nil
 }
 
 // supervise runs specs with ganger's signal handling: the first SIGINT,

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gangerdev/ganger/buildpack"
+)
+
+func testCommand(st *streams) *cli.Command {
+	return &cli.Command{
+		Name:  "test",
+		Usage: "run the app's tests the platform's CI way: a test build, then the test command",
+		Description: `Runs the tests as the platform's CI does. The app is built into a throwaway build dir
+(the slug is not touched) with CI=true, each buildpack running bin/test-compile where it
+has one and bin/compile otherwise; then app.json scripts.test-setup runs; then app.json
+scripts.test, or else the last buildpack's "bin/test BUILD_DIR ENV_DIR ARTIFACTS_DIR".
+Both run in the build dir with HOME set to it, .profile.d/*.sh and .profile sourced, and
+CI=true, the buildpacks' config vars and the env files' variables exported. Their output,
+TAP included, passes through unchanged; the whole log is .ganger/test.log and the
+artifacts dir .ganger/test-artifacts.
+
+ganger exits with the test command's exit code: 0 when the tests pass. When the tests
+could not run (a failed build or test-setup, no test command) it exits 1 naming the
+buildpack and the phase. The buildpacks are chosen as for "ganger build".
+
+Examples:
+   ganger test
+   ganger test -b ./buildpacks/go -e .env.test`,
+		Flags: append(appFlags(), buildpackFlags()...),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return &usageError{err: fmt.Errorf("test: unexpected argument %q", c.Args().First()), hint: "the test command is app.json scripts.test or the buildpack's bin/test"}
+			}
+			p, opts, err := buildOptions(c, st, "test")
+			if err != nil {
+				return err
+			}
+			ctx, stop := interruptible(c.Context)
+			defer stop()
+			code, err := buildpack.Test(ctx, opts)
+			if sig := stop(); sig != 0 {
+				return &exitError{code: sig, err: errors.New("test run interrupted")}
+			}
+			if err != nil {
+				return buildFailure("test", p, err)
+			}
+			if code != 0 {
+				return &exitError{code: code, err: fmt.Errorf("tests failed: the test command exited with code %d; full log: %s", code, relPath(filepath.Join(p.root, buildpack.TestLogFile)))}
+			}
+			return nil
+		},
+	}
+}
