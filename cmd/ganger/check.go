@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -28,12 +29,23 @@ func checkCommand(st *streams) *cli.Command {
     "env_files": [".env"],
     "errors": [{"file": "Procfile", "line": 3, "message": "..."}]}
 
+--boot is the pre-push check: it builds the app with its buildpacks (or, with --slug,
+takes the slug as it is), runs the release phase, starts every process from the slug,
+waits until each is up (web: its PORT accepts connections; a ready: of ganger.yml;
+others: still running after --settle, 3s), stops them cleanly and prints a table of
+every step with pass or FAIL and its time. The exit code is 0 only when all passed.
+
 Examples:
    ganger check
+   ganger check --boot                       # build, release, boot, stop
+   ganger check --boot --slug --settle 5s    # the existing slug
    ganger check -f Procfile.dev -e .env,.env.local
    ganger check --json | jq -r '.entries[].name'`,
-		Flags: append(appFlags(), &cli.BoolFlag{Name: "json", Usage: "print the result as JSON"}),
+		Flags: slices.Concat(appFlags(), []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"}}, bootFlags()),
 		Action: func(c *cli.Context) error {
+			if c.Bool("boot") {
+				return bootCheck(c, st)
+			}
 			return check(c, st)
 		},
 	}
