@@ -37,6 +37,15 @@ func TestLayering(t *testing.T) {
 		}
 	}
 
+	// config reads ganger.yml: YAML and the standard library, no other
+	// ganger package (the CLI hands it the Procfile's types and the glob
+	// check).
+	for _, d := range deps("./config") {
+		if d != module+"/config" && !strings.HasPrefix(d, "go.yaml.in/yaml/") {
+			t.Errorf("config imports %s: it may import the standard library and go.yaml.in/yaml only", d)
+		}
+	}
+
 	forbidden := []string{
 		module + "/cmd/",
 		"github.com/urfave/cli",
