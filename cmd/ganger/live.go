@@ -265,7 +265,9 @@ func (l *live) changed(ctx context.Context, sup *runner.Supervisor, b watch.Batc
 	}
 	var names []string
 	for _, s := range running {
-		if slices.Contains(types, s.Type) {
+		// A process stopped with "ganger stop" stays stopped until
+		// "ganger restart"; a crashed one is started again.
+		if slices.Contains(types, s.Type) && s.State != runner.StateStopped {
 			names = append(names, s.Name)
 		}
 	}
