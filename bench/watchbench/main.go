@@ -431,12 +431,13 @@ func (b *bench) saves(app string, files []string, d time.Duration) ([]row, error
 	}
 
 	// The burst: c.burst files spread over the tree, written in 10 waves
-	// 10 ms apart, so that changes keep arriving for about 100 ms.
+	// 8 ms apart, so that changes keep arriving for most of 100 ms with
+	// room left for a busy machine.
 	step := max(1, len(files)/c.burst)
 	t0 := time.Now()
 	for i := range c.burst {
 		if wave := i * 10 / c.burst; i%max(1, c.burst/10) == 0 && wave > 0 {
-			time.Sleep(time.Until(t0.Add(time.Duration(wave) * 10 * time.Millisecond)))
+			time.Sleep(time.Until(t0.Add(time.Duration(wave) * 8 * time.Millisecond)))
 		}
 		f := files[(i*step)%len(files)]
 		if err := os.WriteFile(filepath.Join(app, f), []byte("package p // burst\n"), 0o644); err != nil {
@@ -472,6 +473,11 @@ func (b *bench) saves(app string, files []string, d time.Duration) ([]row, error
 		return nil, err
 	}
 	restarts, starts := 1+after.restarts, 1+after.starts
+	span := t1.Sub(t0)
+	burstNote := ""
+	if span > 100*time.Millisecond {
+		burstNote = " (the writes took over 100 ms: the machine was busy)"
+	}
 
 	lat, det := median(lats), median(seen)
 	excess := lat - d
@@ -484,11 +490,11 @@ func (b *bench) saves(app string, files []string, d time.Duration) ([]row, error
 				round(excess), met(excess <= 50*time.Millisecond), round(det), round(slices.Min(lats)), round(slices.Max(lats))),
 		},
 		{
-			what:  fmt.Sprintf("%d files changed in %v (%s)", c.burst, round(t1.Sub(t0)), flagName),
+			what:  fmt.Sprintf("%d files changed in %v (%s)", c.burst, round(span), flagName),
 			value: fmt.Sprintf("%d restart, %d start", restarts, starts),
 			base:  "want 1 and 1",
-			note: fmt.Sprintf("%s; the restart named %d paths; last write to up %v",
-				met(restarts == 1 && starts == 1 && paths == c.burst), paths, round(up.at.Sub(t1))),
+			note: fmt.Sprintf("%s; the restart named %d paths; last write to up %v%s",
+				met(restarts == 1 && starts == 1 && paths == c.burst), paths, round(up.at.Sub(t1)), burstNote),
 		},
 	}, nil
 }
