@@ -23,6 +23,7 @@ type gangerProc struct {
 	exited  chan struct{}
 	log     []string    // every line read so far, for error messages
 	pids    map[int]int // pid → pgid of everything seen below ganger
+	drained bool        // a goroutine owns lines (and log) from now on
 }
 
 type line struct {
@@ -186,11 +187,7 @@ func (g *gangerProc) stop() error {
 		g.kill()
 		return fmt.Errorf("SIGINT to ganger: %w", err)
 	}
-	go func() { // keep the pipe flowing while ganger stops
-		for l := range g.lines {
-			g.log = append(g.log, l.text)
-		}
-	}()
+	g.drain() // keep the pipe flowing while ganger stops
 	select {
 	case <-g.exited:
 	case <-time.After(g.b.cfg.deadline):
@@ -251,6 +248,15 @@ func (g *gangerProc) kill() {
 		}
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
+	g.drain()
+}
+
+// drain discards the rest of the output in the background, once.
+func (g *gangerProc) drain() {
+	if g.drained {
+		return
+	}
+	g.drained = true
 	go func() {
 		for range g.lines {
 		}
