@@ -107,30 +107,12 @@ func bootCheck(c *cli.Context, st *streams) error {
 	if f == nil {
 		f = p.slugFormation()
 	}
-	cf, err := p.loadConfig()
-	if err != nil {
-		return err
-	}
 	pl := &plan{types: types, formation: f}
-	specs, err := pl.specs(p, cf)
+	fm, err := p.prepare(pl, st)
 	if err != nil {
 		return err
 	}
-	release, err := p.releasePhase(types, f)
-	if err != nil {
-		return err
-	}
-	var names []string
-	if release != nil {
-		names = append(names, release.Name)
-	}
-	for _, s := range specs {
-		names = append(names, s.Name)
-	}
-	mux, err := newMux(p.set, st, names)
-	if err != nil {
-		return err
-	}
+	specs, release, mux := fm.specs, fm.release, fm.mux
 	if err := checkPorts(p.set, specs); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gangerdev/ganger/config"
 	"github.com/gangerdev/ganger/procfile"
 	"github.com/gangerdev/ganger/runner"
 	"github.com/gangerdev/ganger/runner/control"
@@ -126,30 +127,12 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 	if p.slug != nil && len(types) == 0 && f == nil {
 		f = p.slugFormation()
 	}
-	cf, err := p.loadConfig()
-	if err != nil {
-		return err
-	}
 	pl := &plan{types: types, formation: f, autoRestart: typeSet(p.set, "auto-restart"), canDie: typeSet(p.set, "can-die")}
-	specs, err := pl.specs(p, cf)
+	fm, err := p.prepare(pl, st)
 	if err != nil {
 		return err
 	}
-	release, err := p.releasePhase(types, f)
-	if err != nil {
-		return err
-	}
-	var names []string
-	if release != nil {
-		names = append(names, release.Name)
-	}
-	for _, s := range specs {
-		names = append(names, s.Name)
-	}
-	mux, err := newMux(p.set, st, names)
-	if err != nil {
-		return err
-	}
+	cf, specs, release, mux := fm.cf, fm.specs, fm.release, fm.mux
 	if pl.tty, err = ttyFor(p.set, st, mux); err != nil {
 		return err
 	}
@@ -199,6 +182,44 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 		return err
 	}
 	return resultError(res)
+}
+
+// formation is what start and check --boot run: the specs, the release
+// phase before them (or nil), and the output they share.
+type formation struct {
+	cf      *config.File
+	specs   []runner.Spec
+	release *runner.Spec
+	mux     *logmux.Mux
+}
+
+// prepare reads ganger.yml and builds the formation pl asks for, with the
+// release phase of a slug and the output sized for every name.
+func (p *project) prepare(pl *plan, st *streams) (*formation, error) {
+	cf, err := p.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	specs, err := pl.specs(p, cf)
+	if err != nil {
+		return nil, err
+	}
+	release, err := p.releasePhase(pl.types, pl.formation)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if release != nil {
+		names = append(names, release.Name)
+	}
+	for _, s := range specs {
+		names = append(names, s.Name)
+	}
+	mux, err := newMux(p.set, st, names)
+	if err != nil {
+		return nil, err
+	}
+	return &formation{cf: cf, specs: specs, release: release, mux: mux}, nil
 }
 
 // spec is the runner's description of one instance.
