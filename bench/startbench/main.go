@@ -17,12 +17,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/gangerdev/ganger/bench/internal/benchutil"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -103,21 +103,9 @@ type bench struct {
 
 // build compiles ganger from the module the command runs in.
 func (b *bench) build() error {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return errors.New("run startbench inside the ganger module: go run ./bench/startbench")
-	}
-	b.ganger = filepath.Join(b.tmp, "ganger")
-	cmd := exec.Command("go", "build", "-o", b.ganger, "./cmd/ganger")
-	cmd.Dir = filepath.Dir(gomod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/ganger: %w\n%s", err, out)
-	}
-	return nil
+	bin, err := benchutil.Build(b.tmp, "startbench")
+	b.ganger = bin
+	return err
 }
 
 // app writes a Procfile into a fresh directory and returns the directory.
@@ -149,7 +137,7 @@ func startProc(dir string, argv []string) (*proc, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
-	cmd.Env = benchEnv()
+	cmd.Env = benchutil.Env()
 	cmd.Stdout = pw
 	cmd.Stderr = os.Stderr
 	p := &proc{cmd: cmd, outR: pr, out: bufio.NewReaderSize(pr, 256<<10), exited: make(chan struct{})}
@@ -166,20 +154,6 @@ func startProc(dir string, argv []string) (*proc, error) {
 		close(p.exited)
 	}()
 	return p, nil
-}
-
-// benchEnv is the environment without settings that would change ganger's
-// behaviour (GANGER_*, colour) or the children's.
-func benchEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "GANGER_") || k == "FORCE_COLOR" || k == "PORT" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "NO_COLOR=1")
 }
 
 // kill ends p if it is still running; its watchdog stops the children.
@@ -316,12 +290,12 @@ func (b *bench) throughput() ([]row, error) {
 		}
 		cTimes = append(cTimes, elapsed)
 	}
-	g, base := median(gTimes), median(cTimes)
+	g, base := benchutil.Median(gTimes), benchutil.Median(cTimes)
 	mb := float64(total) / 1e6
 	return []row{{
 		what:  fmt.Sprintf("throughput: %d×%d lines (%.0f MB), start to last line", c.procs, c.lines, mb),
-		value: fmt.Sprintf("%v (%.0f MB/s)", round(g), mb/g.Seconds()),
-		base:  fmt.Sprintf("cat: %v (%.0f MB/s)", round(base), mb/base.Seconds()),
+		value: fmt.Sprintf("%v (%.0f MB/s)", benchutil.Round(g), mb/g.Seconds()),
+		base:  fmt.Sprintf("cat: %v (%.0f MB/s)", benchutil.Round(base), mb/base.Seconds()),
 		note:  fmt.Sprintf("%.1f× cat's time; every line checked, in order", g.Seconds()/base.Seconds()),
 	}}, nil
 }
@@ -406,18 +380,18 @@ func (b *bench) many() ([]row, error) {
 		}
 		p.drain()
 		ups = append(ups, up)
-		r, err := vmRSS(p.cmd.Process.Pid)
+		r, err := benchutil.VMRSS(p.cmd.Process.Pid)
 		if err != nil {
 			p.kill()
 			return nil, err
 		}
 		rss = append(rss, r)
 		if rep == 0 {
-			before, err := cpuTime(p.cmd.Process.Pid)
+			before, err := benchutil.CPUTime(p.cmd.Process.Pid)
 			if err == nil {
 				time.Sleep(c.idle) // the measurement window itself
 				var after time.Duration
-				after, err = cpuTime(p.cmd.Process.Pid)
+				after, err = benchutil.CPUTime(p.cmd.Process.Pid)
 				cpu = after - before
 			}
 			if err != nil {
@@ -455,24 +429,24 @@ func (b *bench) many() ([]row, error) {
 		}
 		ticks = append(ticks, t)
 	}
-	baseUp = median(ticks)
-	up, down := median(ups), median(downs)
+	baseUp = benchutil.Median(ticks)
+	up, down := benchutil.Median(ups), benchutil.Median(downs)
 	return []row{
 		{
 			what:  fmt.Sprintf("%d processes: start to every first line", c.many),
-			value: round(up).String(),
-			base:  fmt.Sprintf("sh directly: %v", round(baseUp)),
+			value: benchutil.Round(up).String(),
+			base:  fmt.Sprintf("sh directly: %v", benchutil.Round(baseUp)),
 			note:  fmt.Sprintf("%.1f× (includes ganger's own start, watchdog, port check)", up.Seconds()/baseUp.Seconds()),
 		},
 		{
 			what:  fmt.Sprintf("%d processes: SIGINT to ganger's exit", c.many),
-			value: round(down).String(),
+			value: benchutil.Round(down).String(),
 			base:  "-",
 			note:  "exit code 130, no child left",
 		},
 		{
 			what:  fmt.Sprintf("ganger RSS with %d idle children", c.many),
-			value: fmt.Sprintf("%.1f MiB", float64(median64(rss))/1024),
+			value: fmt.Sprintf("%.1f MiB", float64(benchutil.Median(rss))/1024),
 			base:  "-",
 			note:  "VmRSS of the ganger process (watchdog not included)",
 		},
@@ -480,7 +454,7 @@ func (b *bench) many() ([]row, error) {
 			what:  fmt.Sprintf("ganger idle CPU over %v", c.idle),
 			value: cpu.String(),
 			base:  "-",
-			note:  fmt.Sprintf("%.2f%% of one core (utime+stime, %d Hz ticks)", 100*cpu.Seconds()/c.idle.Seconds(), clkTck),
+			note:  fmt.Sprintf("%.2f%% of one core (utime+stime, %d Hz ticks)", 100*cpu.Seconds()/c.idle.Seconds(), benchutil.ClkTck),
 		},
 	}, nil
 }
@@ -566,13 +540,13 @@ func (b *bench) graceExcess() ([]row, error) {
 		}
 		times = append(times, p.ended.Sub(sent))
 	}
-	t := median(times)
+	t := benchutil.Median(times)
 	g := time.Duration(c.grace) * time.Second
 	return []row{{
 		what:  fmt.Sprintf("-t %d, child ignoring SIGTERM: SIGINT to exit", c.grace),
-		value: round(t).String(),
+		value: benchutil.Round(t).String(),
 		base:  fmt.Sprintf("grace: %v", g),
-		note:  fmt.Sprintf("excess %v", round(t-g)),
+		note:  fmt.Sprintf("excess %v", benchutil.Round(t-g)),
 	}}, nil
 }
 
@@ -600,47 +574,6 @@ func freePorts(n int) (int, error) {
 	return 0, fmt.Errorf("no %d consecutive free ports found", n)
 }
 
-// clkTck is the kernel's clock tick rate for /proc/PID/stat (USER_HZ), 100
-// on every Linux architecture Go supports.
-const clkTck = 100
-
-// cpuTime reads utime+stime of pid from /proc/PID/stat.
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	// After the command: state is field 3, utime 14 and stime 15.
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: bad utime/stime", pid)
-	}
-	return time.Duration(ut+st) * time.Second / clkTck, nil
-}
-
-// vmRSS reads VmRSS of pid in KiB from /proc/PID/status.
-func vmRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(v)
-			if len(f) == 2 && f[1] == "kB" {
-				return strconv.ParseInt(f[0], 10, 64)
-			}
-		}
-	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
-}
-
 // alive returns the pids that still run (zombies count as gone).
 func alive(pids []int) []int {
 	var out []int
@@ -658,26 +591,4 @@ func alive(pids []int) []int {
 		}
 	}
 	return out
-}
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func median64(d []int64) int64 {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func round(d time.Duration) time.Duration {
-	switch {
-	case d > time.Second:
-		return d.Round(time.Millisecond)
-	case d > time.Millisecond:
-		return d.Round(10 * time.Microsecond)
-	}
-	return d
 }

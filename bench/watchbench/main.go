@@ -19,10 +19,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/gangerdev/ganger/bench/internal/benchutil"
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -100,7 +100,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer os.RemoveAll(tmp)
 	b := &bench{cfg: c, ctx: ctx, tmp: tmp}
 	fmt.Fprintln(stdout, "building ganger ...")
-	if b.ganger, err = build(bin); err != nil {
+	if b.ganger, err = benchutil.Build(bin, "watchbench"); err != nil {
 		return err
 	}
 
@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if _, err := b.app(withModules, true); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "built %d files in %d directories under %s in %v\n", 3*c.files, 3*c.dirs, tmp, round(time.Since(began)))
+	fmt.Fprintf(stdout, "built %d files in %d directories under %s in %v\n", 3*c.files, 3*c.dirs, tmp, benchutil.Round(time.Since(began)))
 
 	var rows []row
 	steps := []func() ([]row, error){
@@ -155,25 +155,6 @@ func defaultTreeDir() string {
 		return "/dev/shm"
 	}
 	return os.TempDir()
-}
-
-// build compiles ganger from the module the command runs in.
-func build(dir string) (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run watchbench inside the ganger module: go run ./bench/watchbench")
-	}
-	bin := filepath.Join(dir, "ganger")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/ganger")
-	cmd.Dir = filepath.Dir(gomod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/ganger: %w\n%s", err, out)
-	}
-	return bin, nil
 }
 
 // procName is the Procfile's one process type. Not "web": ganger would
@@ -284,7 +265,7 @@ func (b *bench) setup(app, label string) ([]row, error) {
 			return nil, err
 		}
 		toUpW = append(toUpW, up.at.Sub(g.started))
-		r, err := vmRSS(g.pid())
+		r, err := benchutil.VMRSS(g.pid())
 		if err == nil {
 			rssW = append(rssW, r)
 			watches, err = inotifyWatches(g.pid())
@@ -311,7 +292,7 @@ func (b *bench) setup(app, label string) ([]row, error) {
 			return nil, err
 		}
 		toUp = append(toUp, up.at.Sub(g.started))
-		r, err = vmRSS(g.pid())
+		r, err = benchutil.VMRSS(g.pid())
 		if err == nil {
 			rss = append(rss, r)
 			if rep == 0 {
@@ -333,27 +314,27 @@ func (b *bench) setup(app, label string) ([]row, error) {
 		}
 		walks = append(walks, time.Since(began))
 	}
-	line, rep, w := median(toLine), median(reported), median(walks)
-	upW, up := median(toUpW), median(toUp)
-	mw, m := float64(median64(rssW))/1024, float64(median64(rss))/1024
+	line, rep, w := benchutil.Median(toLine), benchutil.Median(reported), benchutil.Median(walks)
+	upW, up := benchutil.Median(toUpW), benchutil.Median(toUp)
+	mw, m := float64(benchutil.Median(rssW))/1024, float64(benchutil.Median(rss))/1024
 	return []row{
 		{
 			what:  label + ": start to \"watching\" line",
-			value: round(line).String(),
-			base:  fmt.Sprintf("ReadDir walk: %v", round(w)),
+			value: benchutil.Round(line).String(),
+			base:  fmt.Sprintf("ReadDir walk: %v", benchutil.Round(w)),
 			note:  fmt.Sprintf("%.1f× the walk; goal < 1s: %s", line.Seconds()/w.Seconds(), met(line < time.Second)),
 		},
 		{
 			what:  label + ": ganger's \"set up in\"",
-			value: round(rep).String(),
-			base:  fmt.Sprintf("ReadDir walk: %v", round(w)),
+			value: benchutil.Round(rep).String(),
+			base:  fmt.Sprintf("ReadDir walk: %v", benchutil.Round(w)),
 			note:  fmt.Sprintf("%.1f× the walk (%d dirs walked); %d inotify watches", rep.Seconds()/w.Seconds(), dirs, watches),
 		},
 		{
 			what:  label + ": start to child's first line",
-			value: round(upW).String(),
-			base:  fmt.Sprintf("without -w: %v", round(up)),
-			note:  fmt.Sprintf("-w adds %v to the start", round(upW-up)),
+			value: benchutil.Round(upW).String(),
+			base:  fmt.Sprintf("without -w: %v", benchutil.Round(up)),
+			note:  fmt.Sprintf("-w adds %v to the start", benchutil.Round(upW-up)),
 		},
 		{
 			what:  label + ": ganger RSS",
@@ -365,7 +346,7 @@ func (b *bench) setup(app, label string) ([]row, error) {
 			what:  fmt.Sprintf("%s: ganger idle CPU over %v", label, c.idle),
 			value: cpuW.String(),
 			base:  fmt.Sprintf("without -w: %v", cpu),
-			note:  fmt.Sprintf("%.2f%% of one core (utime+stime, %d Hz ticks); goal ≤ 0.1%%: %s", 100*cpuW.Seconds()/c.idle.Seconds(), clkTck, met(1000*cpuW <= c.idle)),
+			note:  fmt.Sprintf("%.2f%% of one core (utime+stime, %d Hz ticks); goal ≤ 0.1%%: %s", 100*cpuW.Seconds()/c.idle.Seconds(), benchutil.ClkTck, met(1000*cpuW <= c.idle)),
 		},
 	}, nil
 }
@@ -479,22 +460,22 @@ func (b *bench) saves(app string, files []string, d time.Duration) ([]row, error
 		burstNote = " (the writes took over 100 ms: the machine was busy)"
 	}
 
-	lat, det := median(lats), median(seen)
+	lat, det := benchutil.Median(lats), benchutil.Median(seen)
 	excess := lat - d
 	return []row{
 		{
 			what:  fmt.Sprintf("save to new process up, median of %d (%s)", c.saves, flagName),
-			value: round(lat).String(),
+			value: benchutil.Round(lat).String(),
 			base:  fmt.Sprintf("debounce: %v", d),
 			note: fmt.Sprintf("excess %v (goal ≤ +50ms: %s); \"restarting\" after %v; min %v, max %v",
-				round(excess), met(excess <= 50*time.Millisecond), round(det), round(slices.Min(lats)), round(slices.Max(lats))),
+				benchutil.Round(excess), met(excess <= 50*time.Millisecond), benchutil.Round(det), benchutil.Round(slices.Min(lats)), benchutil.Round(slices.Max(lats))),
 		},
 		{
-			what:  fmt.Sprintf("%d files changed in %v (%s)", c.burst, round(span), flagName),
+			what:  fmt.Sprintf("%d files changed in %v (%s)", c.burst, benchutil.Round(span), flagName),
 			value: fmt.Sprintf("%d restart, %d start", restarts, starts),
 			base:  "want 1 and 1",
 			note: fmt.Sprintf("%s; the restart named %d paths; last write to up %v%s",
-				met(restarts == 1 && starts == 1 && paths == c.burst), paths, round(up.at.Sub(t1)), burstNote),
+				met(restarts == 1 && starts == 1 && paths == c.burst), paths, benchutil.Round(up.at.Sub(t1)), burstNote),
 		},
 	}, nil
 }
@@ -522,26 +503,4 @@ func count(n int) string {
 		return fmt.Sprintf("%dk", n/1000)
 	}
 	return strconv.Itoa(n)
-}
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func median64(d []int64) int64 {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func round(d time.Duration) time.Duration {
-	switch {
-	case d > time.Second:
-		return d.Round(time.Millisecond)
-	case d > time.Millisecond:
-		return d.Round(10 * time.Microsecond)
-	}
-	return d
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/gangerdev/ganger/bench/internal/benchutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,7 +49,7 @@ func (b *bench) start(app string, args ...string) (*gangerProc, error) {
 	argv := append([]string{"start", "--no-timestamp", "--no-port-check"}, args...)
 	cmd := exec.Command(b.ganger, argv...)
 	cmd.Dir = app
-	cmd.Env = benchEnv()
+	cmd.Env = benchutil.Env()
 	cmd.Stdout = pw
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -74,20 +75,6 @@ func (b *bench) start(app string, args ...string) (*gangerProc, error) {
 		close(g.exited)
 	}()
 	return g, nil
-}
-
-// benchEnv is the environment without settings that would change ganger's
-// behaviour (GANGER_*, colour) or the children's.
-func benchEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "GANGER_") || k == "FORCE_COLOR" || k == "PORT" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "NO_COLOR=1")
 }
 
 func (g *gangerProc) pid() int { return g.cmd.Process.Pid }
@@ -330,34 +317,13 @@ func descendants(pid int) []procRef {
 	return out
 }
 
-// clkTck is the kernel's clock tick rate for /proc/PID/stat (USER_HZ), 100
-// on every Linux architecture Go supports.
-const clkTck = 100
-
 // cpuTime reads utime+stime of pid.
 func cpuTime(pid int) (time.Duration, error) {
 	st, err := stat(pid)
 	if err != nil {
 		return 0, err
 	}
-	return time.Duration(st.utime+st.stime) * time.Second / clkTck, nil
-}
-
-// vmRSS reads VmRSS of pid in KiB from /proc/PID/status.
-func vmRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(v)
-			if len(f) == 2 && f[1] == "kB" {
-				return strconv.ParseInt(f[0], 10, 64)
-			}
-		}
-	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	return time.Duration(st.utime+st.stime) * time.Second / benchutil.ClkTck, nil
 }
 
 // inotifyWatches counts the watches on pid's inotify descriptors, from
