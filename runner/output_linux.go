@@ -22,3 +22,22 @@ func pollable(m *os.File) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), m.Name()), nil
 }
+
+// childPipeSize is the capacity asked for a child's output pipe (Linux's
+// default is 64 KiB). A larger pipe lets a busy child write on while ganger
+// writes out what it read, and lets ganger read more per call. It is a
+// request: an unprivileged process may be held to less, and then the default
+// stays.
+const childPipeSize = 256 << 10
+
+// growPipe asks for f's pipe to hold size bytes. It goes through SyscallConn
+// so that f stays non-blocking (Fd would make it blocking).
+func growPipe(f *os.File, size int) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		unix.FcntlInt(fd, unix.F_SETPIPE_SZ, size)
+	})
+}

@@ -8,3 +8,8 @@ import "os"
 // masters reliably (creack/pty went back to blocking reads for this), so
 // each reader keeps its own blocking read.
 func pollable(m *os.File) (*os.File, error) { return m, nil }
+
+const childPipeSize = 0
+
+// growPipe does nothing: pipe sizes are fixed here.
+func growPipe(f *os.File, size int) {}

@@ -6,10 +6,15 @@ import (
 )
 
 const (
-	// readSize is the read buffer a process starts with. Reads are large so
-	// that one write to the Sink carries many lines: the Sink's cost is per
-	// call, not per line.
-	readSize = 64 << 10
+	// minRead is the read buffer a process starts with and goes back to when
+	// quiet: most processes write little, and fifty idle ones should not
+	// hold a large buffer each.
+	minRead = 4 << 10
+	// maxRead is what the buffer grows to, doubling on each read that fills
+	// it, for a process that writes a lot. Reads are then large, so that one
+	// write to the Sink carries many lines: the Sink's cost is per call, not
+	// per line.
+	maxRead = 256 << 10
 	// MaxLine is the longest line delivered whole. A longer line is delivered
 	// in MaxLine pieces, each ended with '\n'; no byte is lost.
 	MaxLine = 32 << 20
@@ -21,7 +26,7 @@ const (
 // output must not delay the shutdown a closed pipe asks for); after it the
 // rest of r is read and discarded so the child never blocks.
 func copyLines(r io.Reader, w LineWriter, failed func(error)) {
-	buf := make([]byte, readSize)
+	buf := make([]byte, minRead)
 	var werr error
 	emit := func(p []byte) {
 		if werr == nil {
@@ -35,6 +40,7 @@ func copyLines(r io.Reader, w LineWriter, failed func(error)) {
 	split := false // a MaxLine piece was just emitted with an added '\n'
 	for {
 		m, err := r.Read(buf[n:])
+		filled := m > 0 && m == len(buf)-n // more may be waiting: read more at once
 		n += m
 		if split && m > 0 {
 			// The line ended exactly at the split: its own '\n' is already
@@ -62,8 +68,15 @@ func copyLines(r io.Reader, w LineWriter, failed func(error)) {
 				copy(grown, buf[:n])
 				buf = grown
 			}
-		} else if n == 0 && len(buf) > readSize {
-			buf = make([]byte, readSize) // give back the memory of a long line
+		} else if filled && len(buf) < maxRead {
+			grown := make([]byte, 2*len(buf))
+			copy(grown, buf[:n])
+			buf = grown
+		} else if len(buf) > minRead && n <= minRead/2 && m < minRead/2 {
+			// Quiet again (or a long line is done): give the memory back.
+			small := make([]byte, minRead)
+			copy(small, buf[:n])
+			buf = small
 		}
 		if err != nil {
 			if n > 0 {

@@ -53,7 +53,7 @@ func checkWhole(t *testing.T, calls [][]byte) {
 }
 
 func TestCopyLines(t *testing.T) {
-	long := strings.Repeat("0123456789abcdef", 600<<10/16) // 600 KiB: readSize doubled three times over
+	long := strings.Repeat("0123456789abcdef", 600<<10/16) // 600 KiB: more than maxRead
 	tests := []struct {
 		name  string
 		in    string
