@@ -5,6 +5,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"slices"
@@ -44,6 +45,14 @@ func (r *sinkRec) waitStarts(t *testing.T, name string, n int) {
 			}
 		}
 		return c >= n
+	})
+}
+
+// waitEvent waits for an event of kind for name.
+func (r *sinkRec) waitEvent(t *testing.T, kind EventKind, name string) {
+	t.Helper()
+	r.waitFor(t, fmt.Sprintf("event %d of %s", kind, name), func() bool {
+		return r.indexLocked(func(e recEntry) bool { return e.event != nil && e.event.Kind == kind && e.event.Name == name }) >= 0
 	})
 }
 
@@ -209,9 +218,7 @@ func TestRestartAlwaysAndOnFailureSuccess(t *testing.T) {
 	r.rec.waitLine(t, "always.1", "run 3") // exit 0 is restarted too
 	r.rec.waitLine(t, "web.1", "ready")
 	// on-failure leaves a process that exited 0 down, and the rest running.
-	r.rec.waitFor(t, "done.1 exited", func() bool {
-		return r.rec.indexLocked(func(e recEntry) bool { return e.event != nil && e.event.Kind == Exited && e.event.Name == "done.1" }) >= 0
-	})
+	r.rec.waitEvent(t, Exited, "done.1")
 	if got := r.rec.started("done.1"); len(got) != 1 {
 		t.Errorf("done.1 started %d times, want once", len(got))
 	}
@@ -364,9 +371,7 @@ func TestCanDie(t *testing.T) {
 	r := startRun(t, Options{Timeout: time.Minute}, []Spec{helper("web.1", "group", "die", "none", "-"), die})
 	r.rec.waitLine(t, "web.1", "ready")
 	r.rec.waitLine(t, "die.1", "bye")
-	r.rec.waitFor(t, "die.1 crashed", func() bool {
-		return r.rec.indexLocked(func(e recEntry) bool { return e.event != nil && e.event.Kind == Exited && e.event.Name == "die.1" }) >= 0
-	})
+	r.rec.waitEvent(t, Exited, "die.1")
 	if st := statusOf(t, r.sup, "web.1"); st.State != StateRunning {
 		t.Errorf("web.1 %+v, want running", st)
 	}
@@ -395,9 +400,7 @@ func TestUpdate(t *testing.T) {
 	r.rec.waitLine(t, "new.1", "ready")
 	// old.1 has no grandchildren: its group is empty when its exit is
 	// handled, and it is forgotten in the same step.
-	r.rec.waitFor(t, "old.1's exit", func() bool {
-		return r.rec.indexLocked(func(e recEntry) bool { return e.event != nil && e.event.Kind == Exited && e.event.Name == "old.1" }) >= 0
-	})
+	r.rec.waitEvent(t, Exited, "old.1")
 	sts, err := r.sup.Status(opCtx(t))
 	if err != nil {
 		t.Fatal(err)

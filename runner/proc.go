@@ -532,7 +532,9 @@ func (r *run) restart(names []string, reason string) (func() bool, error) {
 			r.system("restarting %s%s", p.spec.Name, because)
 			r.stopProc(p, thenStart)
 		case StateStopping:
-			p.then = thenStart
+			if p.then != thenRemove {
+				p.then = thenStart
+			}
 		case StateStopped, StateExited, StateCrashed, StateBackingOff:
 			p.stopTimer()
 			r.system("starting %s%s", p.spec.Name, because)
@@ -621,12 +623,15 @@ func (r *run) update(specs []Spec, reason string) error {
 		switch p.state {
 		case StateWaiting, stateNew:
 			p.setSpec(spec)
-		case StateRunning, StateStopping:
+		case StateRunning:
 			p.next = &spec
-			if p.state == StateRunning {
-				r.system("restarting %s%s", p.spec.Name, because)
-			}
+			r.system("restarting %s%s", p.spec.Name, because)
 			r.stopProc(p, thenStart)
+		case StateStopping:
+			p.next = &spec // a stop on request stays one; anything else starts the new spec
+			if p.then != thenStop {
+				p.then = thenStart
+			}
 		case StateStopped:
 			p.next = &spec // applies when it is started again
 		default: // exited, crashed, backing off: try the new one now

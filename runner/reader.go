@@ -15,6 +15,8 @@ const (
 	// write to the Sink carries many lines: the Sink's cost is per call, not
 	// per line.
 	maxRead = 256 << 10
+	// shrinkAfter is how many small reads in a row give a grown buffer back.
+	shrinkAfter = 8
 	// MaxLine is the longest line delivered whole. A longer line is delivered
 	// in MaxLine pieces, each ended with '\n'; no byte is lost.
 	MaxLine = 32 << 20
@@ -38,6 +40,7 @@ func copyLines(r io.Reader, w LineWriter, failed func(error)) {
 	n := 0         // bytes held in buf
 	scanned := 0   // buf[:scanned] holds no '\n'
 	split := false // a MaxLine piece was just emitted with an added '\n'
+	small := 0     // consecutive small reads into a grown buffer
 	for {
 		m, err := r.Read(buf[n:])
 		filled := m > 0 && m == len(buf)-n // more may be waiting: read more at once
@@ -71,12 +74,18 @@ func copyLines(r io.Reader, w LineWriter, failed func(error)) {
 		} else if filled && len(buf) < maxRead {
 			grown := make([]byte, 2*len(buf))
 			copy(grown, buf[:n])
-			buf = grown
+			buf, small = grown, 0
 		} else if len(buf) > minRead && n <= minRead/2 && m < minRead/2 {
-			// Quiet again (or a long line is done): give the memory back.
-			small := make([]byte, minRead)
-			copy(small, buf[:n])
-			buf = small
+			// Quiet again: give the memory back, at once after a long line,
+			// else after a run of small reads, so that a bursty writer does
+			// not pay for regrowing the buffer at every burst.
+			if small++; small >= shrinkAfter || len(buf) > maxRead {
+				shrunk := make([]byte, minRead)
+				copy(shrunk, buf[:n])
+				buf, small = shrunk, 0
+			}
+		} else {
+			small = 0
 		}
 		if err != nil {
 			if n > 0 {

@@ -385,9 +385,8 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 	}
 	close(r.quit)
 	r.drainReaders()
-	for _, w := range r.waiters {
-		w.reply <- ErrShuttingDown
-	}
+	// No waiter is left: beginShutdown answered them, and ops that arrive
+	// while stopping are refused.
 	return r.result, nil
 }
 

@@ -313,31 +313,11 @@ func describeChange(paths []string, overflow bool) string {
 // reload reads the app's files again and applies the new formation. On an
 // error the running processes are left as they are.
 func (l *live) reload(ctx context.Context, sup *runner.Supervisor, envChanged, pfChanged, cfChanged bool) {
-	say := func(s string) { l.mux.Line(logmux.SystemName, s) }
+	say := func(err error) { l.mux.Line(logmux.SystemName, fmt.Sprintf("%v; the processes keep running as they were", err)) }
 	old := l.proj
-	p := &project{set: old.set, root: old.root, procfilePath: old.procfilePath}
-	pf, err := procfile.ReadFile(p.procfilePath)
+	p, cf, specs, err := l.reread()
 	if err != nil {
-		say(fmt.Sprintf("%v; the processes keep running as they were", err))
-		return
-	}
-	p.pf = pf
-	if err := p.loadEnv(); err != nil {
-		say(fmt.Sprintf("%v; the processes keep running as they were", err))
-		return
-	}
-	if err := p.loadPortAndTimeout(); err != nil {
-		say(fmt.Sprintf("%v; the processes keep running as they were", err))
-		return
-	}
-	cf, err := p.loadConfig()
-	if err != nil {
-		say(fmt.Sprintf("%v; the processes keep running as they were", err))
-		return
-	}
-	specs, err := l.plan.specs(p, cf)
-	if err != nil {
-		say(fmt.Sprintf("%v; the processes keep running as they were", err))
+		say(err)
 		return
 	}
 	var what []string
@@ -363,11 +343,28 @@ func (l *live) reload(ctx context.Context, sup *runner.Supervisor, envChanged, p
 	reason := strings.Join(what, "; ")
 	if err := sup.Update(ctx, specs, reason); err != nil {
 		if !errors.Is(err, runner.ErrShuttingDown) && ctx.Err() == nil {
-			say(fmt.Sprintf("%v; the processes keep running as they were", err))
+			say(err)
 		}
 		return
 	}
 	l.proj, l.cf = p, cf
+}
+
+// reread reads the app's files again and builds the formation they give.
+func (l *live) reread() (*project, *config.File, []runner.Spec, error) {
+	p, err := readProject(l.proj.set, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cf, err := p.loadConfig()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	specs, err := l.plan.specs(p, cf)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, cf, specs, nil
 }
 
 // changedKeys names the keys whose value differs between two environments:

@@ -101,6 +101,13 @@ func loadProjectOpt(c *cli.Context, st *streams, optionalProcfile bool) (*projec
 	if err != nil {
 		return nil, err
 	}
+	return readProject(set, optionalProcfile)
+}
+
+// readProject reads the app set points at: its Procfile, env files, base
+// port and timeout. start --watch calls it again when they change.
+func readProject(set *settings, optionalProcfile bool) (*project, error) {
+	var err error
 	p := &project{set: set}
 	if p.root, p.procfilePath, err = set.locate(); err != nil {
 		return nil, err
