@@ -313,7 +313,9 @@ func describeChange(paths []string, overflow bool) string {
 // reload reads the app's files again and applies the new formation. On an
 // error the running processes are left as they are.
 func (l *live) reload(ctx context.Context, sup *runner.Supervisor, envChanged, pfChanged, cfChanged bool) {
-	say := func(err error) { l.mux.Line(logmux.SystemName, fmt.Sprintf("%v; the processes keep running as they were", err)) }
+	say := func(err error) {
+		l.mux.Line(logmux.SystemName, fmt.Sprintf("%v; the processes keep running as they were", err))
+	}
 	old := l.proj
 	p, cf, specs, err := l.reread()
 	if err != nil {
