@@ -204,7 +204,7 @@ func (r *run) launch(p *proc) error {
 		})
 	}()
 	go func() {
-		cmd.Wait()
+		waitChild(cmd)
 		// Let the output written before the exit arrive before the exit is
 		// reported. A background child may hold the pipe open for much
 		// longer, so the wait is bounded.

@@ -2,7 +2,10 @@
 
 package runner
 
-import "syscall"
+import (
+	"os/exec"
+	"syscall"
+)
 
 func procAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
 
@@ -15,3 +18,6 @@ func reapPid(pid int) bool {
 	got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
 	return got == pid || err == syscall.ECHILD
 }
+
+// waitChild waits for cmd's process to exit and reaps it.
+func waitChild(cmd *exec.Cmd) { cmd.Wait() }
