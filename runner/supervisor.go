@@ -342,8 +342,13 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 		case m := <-r.readys:
 			r.becameReady(m)
 		case <-sigchld:
-			r.reapOrphans()
-			r.checkGone()
+			// While stopping, finished reaps and signals the adopted
+			// children once every group is empty; listing them at
+			// each of fifty exits would only slow the shutdown.
+			if !r.stopping {
+				r.reapOrphans()
+				r.checkGone()
+			}
 		case err := <-r.sinkErr:
 			if !r.stopping {
 				r.result.OutputClosed = true
@@ -548,10 +553,10 @@ func (r *run) beginShutdown(reason string, cause *proc) {
 		sort.Strings(parts)
 		r.system("sending %s", strings.Join(parts, "; "))
 	}
+	r.signalOrphans(syscall.SIGTERM)
 	for _, p := range targets {
 		signalGroup(p.pid, p.spec.stopSignal())
 	}
-	r.signalOrphans(syscall.SIGTERM)
 	r.grace = time.NewTimer(r.s.opts.Timeout)
 	r.graceC = r.grace.C
 }
@@ -612,19 +617,23 @@ func (r *run) lingering() bool {
 
 // finished reports whether nothing is left: every leader reaped, every group
 // empty, and no adopted orphan alive.
+//
+// It runs after every message while stopping, so it answers from memory
+// while a leader is still running, and only then asks the kernel about each
+// group and lists the adopted children.
 func (r *run) finished() bool {
-	done := true
 	for _, p := range r.procs {
-		if r.groupLeft(p) {
-			done = false
+		if p.waiting {
+			return false
 		}
 	}
-	if !done {
-		return false
+	for _, p := range r.procs {
+		if r.groupLeft(p) {
+			return false
+		}
 	}
 	if r.reaping {
-		r.reapOrphans()
-		return len(r.orphans()) == 0
+		return r.reapOrphans() == 0
 	}
 	return true
 }
@@ -655,15 +664,17 @@ func (r *run) orphans() []int {
 
 // reapOrphans reaps adopted children that have exited, and stops new ones
 // when the shutdown has begun.
-func (r *run) reapOrphans() {
+// It returns how many are still alive.
+func (r *run) reapOrphans() (alive int) {
 	if !r.reaping {
-		return
+		return 0
 	}
 	for _, pid := range r.orphans() {
 		if reapPid(pid) {
 			delete(r.orphanSig, pid)
 			continue
 		}
+		alive++
 		if r.killed {
 			killOrphan(pid, syscall.SIGKILL)
 		} else if r.stopping && !r.orphanSig[pid] {
@@ -671,6 +682,7 @@ func (r *run) reapOrphans() {
 			killOrphan(pid, syscall.SIGTERM)
 		}
 	}
+	return alive
 }
 
 func (r *run) signalOrphans(sig syscall.Signal) {
