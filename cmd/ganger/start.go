@@ -146,6 +146,7 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 	if watching && p.slug != nil {
 		return &usageError{err: errors.New("--watch and --slug do not go together: --slug runs the built slug, --watch reloads the source"), hint: "run ganger build again after a change, or start without --slug"}
 	}
+	growOutputPipe(st.out)
 	l := &live{st: st, mux: mux, plan: pl, proj: p, cf: cf}
 	// The control socket is taken first: a second start of the same app is
 	// told so, rather than that its ports are busy.
