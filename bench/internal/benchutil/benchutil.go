@@ -74,20 +74,23 @@ func CPUTime(pid int) (time.Duration, error) {
 }
 
 // VMRSS reads VmRSS of pid in KiB from /proc/PID/status.
-func VMRSS(pid int) (int64, error) {
+func VMRSS(pid int) (int64, error) { return Status(pid, "VmRSS") }
+
+// Status reads the number of field key ("VmRSS", "VmHWM", "Threads") of
+// pid from /proc/PID/status; sizes are in KiB.
+func Status(pid int, key string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(v)
-			if len(f) == 2 && f[1] == "kB" {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
+			if f := strings.Fields(v); len(f) >= 1 {
 				return strconv.ParseInt(f[0], 10, 64)
 			}
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	return 0, fmt.Errorf("/proc/%d/status: no %s", pid, key)
 }
 
 // Median returns the middle value of d (the upper one of an even count).
