@@ -47,7 +47,7 @@ func openOutput(spec Spec) (*output, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create output pipe: %w", err)
 		}
-		growPipe(pr, childPipeSize)
+		GrowPipe(pr, childPipeSize)
 		return &output{r: pr, child: pw}, nil
 	}
 	m, s, err := pty.Open()

@@ -30,14 +30,20 @@ func pollable(m *os.File) (*os.File, error) {
 // stays.
 const childPipeSize = 256 << 10
 
-// growPipe asks for f's pipe to hold size bytes. It goes through SyscallConn
-// so that f stays non-blocking (Fd would make it blocking).
-func growPipe(f *os.File, size int) {
+// GrowPipe asks for f's pipe to hold at least size bytes, so that a writer
+// goes on while the reader is busy and each read or write moves more. It
+// only grows a pipe, leaves anything that is not a pipe alone, and is a
+// request: a system that refuses it keeps the pipe as it was. It goes
+// through SyscallConn so that f stays non-blocking (Fd would make it
+// blocking).
+func GrowPipe(f *os.File, size int) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return
 	}
 	rc.Control(func(fd uintptr) {
-		unix.FcntlInt(fd, unix.F_SETPIPE_SZ, size)
+		if n, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0); err == nil && n < size {
+			unix.FcntlInt(fd, unix.F_SETPIPE_SZ, size)
+		}
 	})
 }

@@ -11,5 +11,5 @@ func pollable(m *os.File) (*os.File, error) { return m, nil }
 
 const childPipeSize = 0
 
-// growPipe does nothing: pipe sizes are fixed here.
-func growPipe(f *os.File, size int) {}
+// GrowPipe does nothing: pipe sizes are fixed here.
+func GrowPipe(f *os.File, size int) {}

@@ -26,7 +26,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 )
 
@@ -76,24 +75,10 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 
-	var rows []row
-	for _, s := range []func() ([]row, error){b.throughput, b.many, b.graceExcess} {
-		r, err := s()
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "\nmeasurement\tganger\tbaseline\tratio / note\n")
-	fmt.Fprintf(tw, "-----------\t------\t--------\t------------\n")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.what, r.value, r.base, r.note)
-	}
-	return tw.Flush()
+	return benchutil.Table(stdout, b.throughput, b.many, b.graceExcess)
 }
 
-type row struct{ what, value, base, note string }
+type row = benchutil.Row
 
 type bench struct {
 	cfg    config
@@ -305,16 +290,16 @@ func (b *bench) throughput() ([]row, error) {
 	}
 	return []row{
 		{
-			what:  fmt.Sprintf("throughput: %d×%d lines (%.0f MB), start to last line", c.procs, c.lines, mb),
-			value: rate(g),
-			base:  "writers through one cat: " + rate(w),
-			note:  fmt.Sprintf("%.2f of the writers through cat (goal ≥ 0.70); every line checked, in order", w.Seconds()/g.Seconds()),
+			What:  fmt.Sprintf("throughput: %d×%d lines (%.0f MB), start to last line", c.procs, c.lines, mb),
+			Value: rate(g),
+			Base:  "writers through one cat: " + rate(w),
+			Note:  fmt.Sprintf("%.2f of the writers through cat (goal ≥ 0.70); every line checked, in order", w.Seconds()/g.Seconds()),
 		},
 		{
-			what:  "throughput against a raw cat of the same bytes",
-			value: benchutil.Round(g).String(),
-			base:  "cat of the files: " + rate(base),
-			note:  fmt.Sprintf("%.2f of raw cat (one process, no writers to start)", base.Seconds()/g.Seconds()),
+			What:  "throughput against a raw cat of the same bytes",
+			Value: benchutil.Round(g).String(),
+			Base:  "cat of the files: " + rate(base),
+			Note:  fmt.Sprintf("%.2f of raw cat (one process, no writers to start)", base.Seconds()/g.Seconds()),
 		},
 	}, nil
 }
@@ -506,28 +491,28 @@ func (b *bench) many() ([]row, error) {
 	up, down := benchutil.Median(ups), benchutil.Median(downs)
 	return []row{
 		{
-			what:  fmt.Sprintf("%d process types: start to every first line", c.many),
-			value: benchutil.Round(up).String(),
-			base:  fmt.Sprintf("sh directly: %v", benchutil.Round(baseUp)),
-			note:  fmt.Sprintf("%.2f× (includes ganger's own start, watchdog, port check)", up.Seconds()/baseUp.Seconds()),
+			What:  fmt.Sprintf("%d process types: start to every first line", c.many),
+			Value: benchutil.Round(up).String(),
+			Base:  fmt.Sprintf("sh directly: %v", benchutil.Round(baseUp)),
+			Note:  fmt.Sprintf("%.2f× (includes ganger's own start, watchdog, port check)", up.Seconds()/baseUp.Seconds()),
 		},
 		{
-			what:  fmt.Sprintf("%d processes: SIGINT to ganger's exit", c.many),
-			value: benchutil.Round(down).String(),
-			base:  fmt.Sprintf("SIGTERM and reap directly: %v", benchutil.Round(baseDown)),
-			note:  fmt.Sprintf("%.2f×, +%v; exit code 130, no child left", down.Seconds()/baseDown.Seconds(), benchutil.Round(down-baseDown)),
+			What:  fmt.Sprintf("%d processes: SIGINT to ganger's exit", c.many),
+			Value: benchutil.Round(down).String(),
+			Base:  fmt.Sprintf("SIGTERM and reap directly: %v", benchutil.Round(baseDown)),
+			Note:  fmt.Sprintf("%.2f×, +%v; exit code 130, no child left", down.Seconds()/baseDown.Seconds(), benchutil.Round(down-baseDown)),
 		},
 		{
-			what:  fmt.Sprintf("ganger RSS with %d idle children", c.many),
-			value: fmt.Sprintf("%.1f MiB (peak %.1f MiB)", float64(benchutil.Median(rss))/1024, float64(benchutil.Median(hwm))/1024),
-			base:  "-",
-			note:  fmt.Sprintf("VmRSS and VmHWM of the ganger process (watchdog not included); %d threads", benchutil.Median(threads)),
+			What:  fmt.Sprintf("ganger RSS with %d idle children", c.many),
+			Value: fmt.Sprintf("%.1f MiB (peak %.1f MiB)", float64(benchutil.Median(rss))/1024, float64(benchutil.Median(hwm))/1024),
+			Base:  "-",
+			Note:  fmt.Sprintf("VmRSS and VmHWM of the ganger process (watchdog not included); %d threads", benchutil.Median(threads)),
 		},
 		{
-			what:  fmt.Sprintf("ganger idle CPU over %v", c.idle),
-			value: cpu.String(),
-			base:  "-",
-			note:  fmt.Sprintf("%.2f%% of one core (utime+stime, %d Hz ticks)", 100*cpu.Seconds()/c.idle.Seconds(), benchutil.ClkTck),
+			What:  fmt.Sprintf("ganger idle CPU over %v", c.idle),
+			Value: cpu.String(),
+			Base:  "-",
+			Note:  fmt.Sprintf("%.2f%% of one core (utime+stime, %d Hz ticks)", 100*cpu.Seconds()/c.idle.Seconds(), benchutil.ClkTck),
 		},
 	}, nil
 }
@@ -629,10 +614,10 @@ func (b *bench) graceExcess() ([]row, error) {
 	t := benchutil.Median(times)
 	g := time.Duration(c.grace) * time.Second
 	return []row{{
-		what:  fmt.Sprintf("-t %d, child ignoring SIGTERM: SIGINT to exit", c.grace),
-		value: benchutil.Round(t).String(),
-		base:  fmt.Sprintf("grace: %v", g),
-		note:  fmt.Sprintf("excess %v", benchutil.Round(t-g)),
+		What:  fmt.Sprintf("-t %d, child ignoring SIGTERM: SIGINT to exit", c.grace),
+		Value: benchutil.Round(t).String(),
+		Base:  fmt.Sprintf("grace: %v", g),
+		Note:  fmt.Sprintf("excess %v", benchutil.Round(t-g)),
 	}}, nil
 }
 

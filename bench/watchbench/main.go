@@ -30,7 +30,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 )
 
@@ -116,32 +115,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "built %d files in %d directories under %s in %v\n", 3*c.files, 3*c.dirs, tmp, benchutil.Round(time.Since(began)))
 
-	var rows []row
-	steps := []func() ([]row, error){
+	return benchutil.Table(stdout,
 		func() ([]row, error) {
 			return b.setup(plain, fmt.Sprintf("%s files, %s dirs", count(c.files), count(c.dirs)))
 		},
 		func() ([]row, error) { return b.setup(withModules, "+ ignored node_modules of the same size") },
 		func() ([]row, error) { return b.saves(plain, files, defaultDebounce) },
 		func() ([]row, error) { return b.saves(plain, files, c.debounce) },
-	}
-	for _, s := range steps {
-		r, err := s()
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "\nmeasurement\tganger\tbaseline\tratio / note\n")
-	fmt.Fprintf(tw, "-----------\t------\t--------\t------------\n")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.what, r.value, r.base, r.note)
-	}
-	return tw.Flush()
+	)
 }
 
-type row struct{ what, value, base, note string }
+type row = benchutil.Row
 
 type bench struct {
 	cfg    config
@@ -319,34 +303,34 @@ func (b *bench) setup(app, label string) ([]row, error) {
 	mw, m := float64(benchutil.Median(rssW))/1024, float64(benchutil.Median(rss))/1024
 	return []row{
 		{
-			what:  label + ": start to \"watching\" line",
-			value: benchutil.Round(line).String(),
-			base:  fmt.Sprintf("ReadDir walk: %v", benchutil.Round(w)),
-			note:  fmt.Sprintf("%.1f× the walk; goal < 1s: %s", line.Seconds()/w.Seconds(), met(line < time.Second)),
+			What:  label + ": start to \"watching\" line",
+			Value: benchutil.Round(line).String(),
+			Base:  fmt.Sprintf("ReadDir walk: %v", benchutil.Round(w)),
+			Note:  fmt.Sprintf("%.1f× the walk; goal < 1s: %s", line.Seconds()/w.Seconds(), met(line < time.Second)),
 		},
 		{
-			what:  label + ": ganger's \"set up in\"",
-			value: benchutil.Round(rep).String(),
-			base:  fmt.Sprintf("ReadDir walk: %v", benchutil.Round(w)),
-			note:  fmt.Sprintf("%.1f× the walk (%d dirs walked); %d inotify watches", rep.Seconds()/w.Seconds(), dirs, watches),
+			What:  label + ": ganger's \"set up in\"",
+			Value: benchutil.Round(rep).String(),
+			Base:  fmt.Sprintf("ReadDir walk: %v", benchutil.Round(w)),
+			Note:  fmt.Sprintf("%.1f× the walk (%d dirs walked); %d inotify watches", rep.Seconds()/w.Seconds(), dirs, watches),
 		},
 		{
-			what:  label + ": start to child's first line",
-			value: benchutil.Round(upW).String(),
-			base:  fmt.Sprintf("without -w: %v", benchutil.Round(up)),
-			note:  fmt.Sprintf("-w adds %v to the start", benchutil.Round(upW-up)),
+			What:  label + ": start to child's first line",
+			Value: benchutil.Round(upW).String(),
+			Base:  fmt.Sprintf("without -w: %v", benchutil.Round(up)),
+			Note:  fmt.Sprintf("-w adds %v to the start", benchutil.Round(upW-up)),
 		},
 		{
-			what:  label + ": ganger RSS",
-			value: fmt.Sprintf("%.1f MiB", mw),
-			base:  fmt.Sprintf("without -w: %.1f MiB", m),
-			note:  fmt.Sprintf("+%.1f MiB for the watch (VmRSS; the kernel's inotify memory is not in it)", mw-m),
+			What:  label + ": ganger RSS",
+			Value: fmt.Sprintf("%.1f MiB", mw),
+			Base:  fmt.Sprintf("without -w: %.1f MiB", m),
+			Note:  fmt.Sprintf("+%.1f MiB for the watch (VmRSS; the kernel's inotify memory is not in it)", mw-m),
 		},
 		{
-			what:  fmt.Sprintf("%s: ganger idle CPU over %v", label, c.idle),
-			value: cpuW.String(),
-			base:  fmt.Sprintf("without -w: %v", cpu),
-			note:  fmt.Sprintf("%.2f%% of one core (utime+stime, %d Hz ticks); goal ≤ 0.1%%: %s", 100*cpuW.Seconds()/c.idle.Seconds(), benchutil.ClkTck, met(1000*cpuW <= c.idle)),
+			What:  fmt.Sprintf("%s: ganger idle CPU over %v", label, c.idle),
+			Value: cpuW.String(),
+			Base:  fmt.Sprintf("without -w: %v", cpu),
+			Note:  fmt.Sprintf("%.2f%% of one core (utime+stime, %d Hz ticks); goal ≤ 0.1%%: %s", 100*cpuW.Seconds()/c.idle.Seconds(), benchutil.ClkTck, met(1000*cpuW <= c.idle)),
 		},
 	}, nil
 }
@@ -464,17 +448,17 @@ func (b *bench) saves(app string, files []string, d time.Duration) ([]row, error
 	excess := lat - d
 	return []row{
 		{
-			what:  fmt.Sprintf("save to new process up, median of %d (%s)", c.saves, flagName),
-			value: benchutil.Round(lat).String(),
-			base:  fmt.Sprintf("debounce: %v", d),
-			note: fmt.Sprintf("excess %v (goal ≤ +50ms: %s); \"restarting\" after %v; min %v, max %v",
+			What:  fmt.Sprintf("save to new process up, median of %d (%s)", c.saves, flagName),
+			Value: benchutil.Round(lat).String(),
+			Base:  fmt.Sprintf("debounce: %v", d),
+			Note: fmt.Sprintf("excess %v (goal ≤ +50ms: %s); \"restarting\" after %v; min %v, max %v",
 				benchutil.Round(excess), met(excess <= 50*time.Millisecond), benchutil.Round(det), benchutil.Round(slices.Min(lats)), benchutil.Round(slices.Max(lats))),
 		},
 		{
-			what:  fmt.Sprintf("%d files changed in %v (%s)", c.burst, benchutil.Round(span), flagName),
-			value: fmt.Sprintf("%d restart, %d start", restarts, starts),
-			base:  "want 1 and 1",
-			note: fmt.Sprintf("%s; the restart named %d paths; last write to up %v%s",
+			What:  fmt.Sprintf("%d files changed in %v (%s)", c.burst, benchutil.Round(span), flagName),
+			Value: fmt.Sprintf("%d restart, %d start", restarts, starts),
+			Base:  "want 1 and 1",
+			Note: fmt.Sprintf("%s; the restart named %d paths; last write to up %v%s",
 				met(restarts == 1 && starts == 1 && paths == c.burst), paths, benchutil.Round(up.at.Sub(t1)), burstNote),
 		},
 	}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -183,6 +184,20 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 		return err
 	}
 	return resultError(res)
+}
+
+// outputPipeSize is the capacity asked for ganger's stdout when it is a pipe
+// (Linux's default is 64 KiB, and 1 MiB the most an unprivileged process may
+// ask for by default). One write of ganger's then carries a whole read of a
+// busy child without waiting for the reader to make room four times over.
+const outputPipeSize = 1 << 20
+
+// growOutputPipe asks for out's pipe, if it is one, to hold outputPipeSize
+// bytes; terminals and files are left alone.
+func growOutputPipe(out io.Writer) {
+	if f, ok := out.(*os.File); ok {
+		runner.GrowPipe(f, outputPipeSize)
+	}
 }
 
 // formation is what start and check --boot run: the specs, the release

@@ -6,12 +6,14 @@ package benchutil
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 )
 
@@ -109,4 +111,28 @@ func Round(d time.Duration) time.Duration {
 		return d.Round(10 * time.Microsecond)
 	}
 	return d
+}
+
+// Row is one line of a bench program's table: what was measured, ganger's
+// figure, the baseline from the same run, and the ratio or a note.
+type Row struct{ What, Value, Base, Note string }
+
+// Table runs each step in order and prints the rows they return as one
+// aligned table; it stops at the first step that fails.
+func Table(w io.Writer, steps ...func() ([]Row, error)) error {
+	var rows []Row
+	for _, s := range steps {
+		r, err := s()
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nmeasurement\tganger\tbaseline\tratio / note\n")
+	fmt.Fprintf(tw, "-----------\t------\t--------\t------------\n")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.What, r.Value, r.Base, r.Note)
+	}
+	return tw.Flush()
 }
