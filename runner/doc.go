@@ -16,7 +16,7 @@
 // On Linux the supervisor also makes itself a child subreaper, so orphans that
 // double-fork out of their group are reparented to ganger, reaped (no zombies)
 // and stopped with the rest; direct children get SIGKILL as their
-// parent-death signal; and a Watchdog, a tiny re-exec of ganger holding a pipe,
+// parent-death signal; and a Watchdog, a small /bin/sh script holding a pipe,
 // kills every recorded group when ganger itself dies of SIGKILL.
 //
 // A single goroutine owns all mutable supervisor state; process goroutines

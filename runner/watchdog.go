@@ -1,9 +1,8 @@
 package runner
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -12,36 +11,78 @@ import (
 )
 
 // Watchdog guards against the one death no code of ganger's can clean up
-// after: SIGKILL. It is a separate small process (ganger re-executed, see
-// WatchdogMain) in its own process group, reading a pipe on which ganger
+// after: SIGKILL. It is a separate small process, /bin/sh running
+// watchdogScript in its own process group, reading a pipe on which ganger
 // writes the process groups it owns. When the pipe closes with groups still
 // listed, ganger died without stopping them: the watchdog kills them all.
 // On a clean exit ganger has removed every group before closing the pipe.
+//
+// It is a shell, not a re-exec of ganger, because it starts while the
+// formation starts: a shell is up in about a millisecond, where a second Go
+// runtime of ganger's size would take a core away from the children for
+// longer than that, on every start.
 type Watchdog struct {
 	mu  sync.Mutex
 	w   *os.File
 	cmd *exec.Cmd
 }
 
-// StartWatchdog starts the program at path with argv (argv[0] is the name
-// it sees: ganger's own executable with the hidden watchdog command) and a
-// pipe on its standard input.
-func StartWatchdog(path string, argv []string) (*Watchdog, error) {
+// watchdogScript reads "+PGID" and "-PGID" lines until EOF, then sends
+// SIGKILL to every group still recorded. It ignores the signals a terminal
+// or a signal to ganger's group would send (it must see ganger's end to act
+// on it), and says "ready" on its stdout once it does. Lines that are not a sign and a pgid > 1 are ignored, and so is a
+// last line without a newline (read fails on it). The set is a
+// space-separated list with a space at each end, so " PGID " finds one
+// whole entry.
+const watchdogScript = `trap '' INT TERM HUP QUIT
+echo ready
+exec >/dev/null
+g=' '
+while IFS= read -r l; do
+	p=${l#?}
+	case $p in '' | *[!0-9]* | 0* | 1) continue ;; esac
+	case $l in
+	+*) case $g in *" $p "*) ;; *) g="$g$p " ;; esac ;;
+	-*) case $g in *" $p "*) g="${g%% $p *} ${g#* $p }" ;; esac ;;
+	esac
+done
+for p in $g; do kill -s KILL -- "-$p" 2>/dev/null; done
+`
+
+// StartWatchdog starts the watchdog with a pipe on its standard input, and
+// returns once it ignores the signals it must outlive.
+func StartWatchdog() (*Watchdog, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("start watchdog: %w", err)
 	}
-	cmd := &exec.Cmd{Path: path, Args: argv, Stdin: pr}
-	// Its own group, so the terminal's Ctrl-C does not reach it; no
-	// parent-death signal, so it outlives a killed ganger.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	rr, rw, err := os.Pipe()
+	if err != nil {
 		pr.Close()
 		pw.Close()
 		return nil, fmt.Errorf("start watchdog: %w", err)
 	}
+	defer rr.Close()
+	cmd := exec.Command("/bin/sh", "-c", watchdogScript)
+	cmd.Stdin = pr
+	cmd.Stdout = rw
+	cmd.Env = []string{} // nothing for the shell to read at start
+	// Its own group, so the terminal's Ctrl-C does not reach it; no
+	// parent-death signal, so it outlives a killed ganger.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	err = cmd.Start()
 	pr.Close()
-	return &Watchdog{w: pw, cmd: cmd}, nil
+	rw.Close()
+	if err != nil {
+		pw.Close()
+		return nil, fmt.Errorf("start watchdog: %w", err)
+	}
+	wd := &Watchdog{w: pw, cmd: cmd}
+	if _, err := rr.Read(make([]byte, 1)); err != nil {
+		// It exited before it was set up; Close reaps it.
+		return nil, errors.Join(fmt.Errorf("start watchdog: /bin/sh said nothing (%w)", err), wd.Close())
+	}
+	return wd, nil
 }
 
 // Pid is the watchdog's process id.
@@ -76,31 +117,4 @@ func (wd *Watchdog) Close() error {
 	}
 	w.Close()
 	return wd.cmd.Wait()
-}
-
-// WatchdogMain is the watchdog process's body: it reads "+PGID" and "-PGID"
-// lines from r until EOF, then sends SIGKILL to every group still recorded.
-// The caller ignores SIGINT, SIGTERM and SIGHUP first.
-func WatchdogMain(r io.Reader) {
-	groups := map[int]bool{}
-	br := bufio.NewReader(r)
-	for {
-		line, err := br.ReadString('\n')
-		if len(line) > 2 && line[len(line)-1] == '\n' {
-			if pgid, perr := strconv.Atoi(line[1 : len(line)-1]); perr == nil && pgid > 1 {
-				switch line[0] {
-				case '+':
-					groups[pgid] = true
-				case '-':
-					delete(groups, pgid)
-				}
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	for pgid := range groups {
-		signalGroup(pgid, syscall.SIGKILL)
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -61,13 +60,31 @@ func startGroup(t *testing.T) *group {
 
 func (g *group) pgid() int { return g.cmd.Process.Pid }
 
-func TestWatchdogMain(t *testing.T) {
+// startTestWatchdog starts the real watchdog and writes in to it as ganger
+// would (in may hold what ganger never writes), without closing the pipe.
+func startTestWatchdog(t *testing.T, in string) *Watchdog {
+	t.Helper()
+	wd, err := StartWatchdog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wd.Close() })
+	if _, err := wd.w.WriteString(in); err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}
+
+func TestWatchdog(t *testing.T) {
 	t.Run("kills groups left recorded", func(t *testing.T) {
 		t.Parallel()
 		a, b := startGroup(t), startGroup(t)
 		// Garbage and groups <= 1 are ignored, never signalled.
-		in := fmt.Sprintf("+1\n+0\n+-7\ngarbage\n+\n+%d\n+%d\n", a.pgid(), b.pgid())
-		WatchdogMain(strings.NewReader(in))
+		wd := startTestWatchdog(t, fmt.Sprintf("+1\n+0\n+-7\n+007\ngarbage\n+\n+%d\n+%d\n", a.pgid(), b.pgid()))
+		wd.Add(a.pgid()) // twice is once
+		if err := wd.Close(); err != nil {
+			t.Fatalf("watchdog: %v", err)
+		}
 		for _, g := range []*group{a, b} {
 			select {
 			case <-g.done:
@@ -82,15 +99,41 @@ func TestWatchdogMain(t *testing.T) {
 	})
 	t.Run("spares groups removed", func(t *testing.T) {
 		t.Parallel()
-		a := startGroup(t)
-		// A last line without newline is not acted on either.
-		in := fmt.Sprintf("+%d\n-%d\n+%d", a.pgid(), a.pgid(), a.pgid())
-		WatchdogMain(strings.NewReader(in))
-		// Still alive: it answers a signal sent after any SIGKILL would
+		a, b, c := startGroup(t), startGroup(t), startGroup(t)
+		// Removing the middle of three keeps the two others; a last line
+		// without newline is not acted on.
+		wd := startTestWatchdog(t, fmt.Sprintf("+%d\n+%d\n+%d\n-%d\n", c.pgid(), a.pgid(), b.pgid(), a.pgid()))
+		wd.Remove(b.pgid())
+		wd.Remove(c.pgid())
+		if _, err := wd.w.WriteString(fmt.Sprintf("+%d", a.pgid())); err != nil {
+			t.Fatal(err)
+		}
+		if err := wd.Close(); err != nil {
+			t.Fatalf("watchdog: %v", err)
+		}
+		// Still alive: each answers a signal sent after any SIGKILL would
 		// have been (a killed process would close its output instead).
-		syscall.Kill(a.pgid(), syscall.SIGUSR1)
-		if line, err := a.out.ReadString('\n'); line != "usr1 leader\n" {
-			t.Errorf("group %d was killed after being removed (read %q, %v)", a.pgid(), line, err)
+		for _, g := range []*group{a, b, c} {
+			syscall.Kill(g.pgid(), syscall.SIGUSR1)
+			if line, err := g.out.ReadString('\n'); line != "usr1 leader\n" {
+				t.Errorf("group %d was killed after being removed (read %q, %v)", g.pgid(), line, err)
+			}
+		}
+	})
+	t.Run("outlives the terminal's signals", func(t *testing.T) {
+		t.Parallel()
+		a := startGroup(t)
+		wd := startTestWatchdog(t, fmt.Sprintf("+%d\n", a.pgid()))
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
+			signalGroup(wd.Pid(), sig) // its own group, which it leads
+		}
+		if err := wd.Close(); err != nil {
+			t.Fatalf("watchdog died of a signal it should ignore: %v", err)
+		}
+		select {
+		case <-a.done:
+		case <-time.After(testDeadline):
+			t.Fatalf("group %d still running after the watchdog ended", a.pgid())
 		}
 	})
 }

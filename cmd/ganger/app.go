@@ -2,20 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/gangerdev/ganger/runner"
 )
-
-// watchdogCommand is the hidden command ganger re-executes itself with to
-// guard its process groups (see runner.Watchdog).
-const watchdogCommand = "__watchdog"
 
 // newApp builds the command tree. Nothing in it exits the process.
 func newApp(st *streams) *cli.App {
@@ -71,17 +62,6 @@ Examples:
 					return nil
 				},
 			},
-			{
-				Name:   watchdogCommand,
-				Hidden: true,
-				Action: func(c *cli.Context) error {
-					// Outlive the terminal's Ctrl-C and a SIGTERM to ganger's
-					// group: this process must see ganger's end to act on it.
-					signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-					runner.WatchdogMain(os.Stdin)
-					return nil
-				},
-			},
 		},
 	}
 	return app
@@ -93,14 +73,4 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "dev"
-}
-
-// startWatchdog re-executes ganger as the watchdog. argv[0] stays "ganger"
-// so a test binary standing in for ganger dispatches the same way.
-func startWatchdog() (*runner.Watchdog, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find ganger's executable: %w", err)
-	}
-	return runner.StartWatchdog(exe, []string{"ganger", watchdogCommand})
 }

@@ -261,7 +261,7 @@ func supervise(ctx context.Context, specs []runner.Spec, opts runner.Options, be
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE)
 	defer signal.Stop(sigs)
 
-	wd, err := startWatchdog()
+	wd, err := runner.StartWatchdog()
 	if err != nil {
 		return runner.Result{}, err
 	}
