@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,9 +21,10 @@ import (
 // runtime of ganger's size would take a core away from the children for
 // longer than that, on every start.
 type Watchdog struct {
-	mu  sync.Mutex
-	w   *os.File
-	cmd *exec.Cmd
+	mu    sync.Mutex // guards w and ready
+	w     *os.File   // the pipe it reads; nil once closed
+	ready *os.File   // where it says "ready"; nil once heard (or closed)
+	cmd   *exec.Cmd
 }
 
 // watchdogScript reads "+PGID" and "-PGID" lines until EOF, then sends
@@ -49,8 +49,9 @@ done
 for p in $g; do kill -s KILL -- "-$p" 2>/dev/null; done
 `
 
-// StartWatchdog starts the watchdog with a pipe on its standard input, and
-// returns once it ignores the signals it must outlive.
+// StartWatchdog starts the watchdog with a pipe on its standard input. It
+// does not wait for the shell to be set up: that overlaps with starting the
+// formation, and the first Add waits for it.
 func StartWatchdog() (*Watchdog, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -62,7 +63,6 @@ func StartWatchdog() (*Watchdog, error) {
 		pw.Close()
 		return nil, fmt.Errorf("start watchdog: %w", err)
 	}
-	defer rr.Close()
 	cmd := exec.Command("/bin/sh", "-c", watchdogScript)
 	cmd.Stdin = pr
 	cmd.Stdout = rw
@@ -75,20 +75,17 @@ func StartWatchdog() (*Watchdog, error) {
 	rw.Close()
 	if err != nil {
 		pw.Close()
+		rr.Close()
 		return nil, fmt.Errorf("start watchdog: %w", err)
 	}
-	wd := &Watchdog{w: pw, cmd: cmd}
-	if _, err := rr.Read(make([]byte, 1)); err != nil {
-		// It exited before it was set up; Close reaps it.
-		return nil, errors.Join(fmt.Errorf("start watchdog: /bin/sh said nothing (%w)", err), wd.Close())
-	}
-	return wd, nil
+	return &Watchdog{w: pw, ready: rr, cmd: cmd}, nil
 }
 
 // Pid is the watchdog's process id.
 func (wd *Watchdog) Pid() int { return wd.cmd.Process.Pid }
 
-// Add records process group pgid.
+// Add records process group pgid. Once it has returned, the watchdog guards
+// the group and ignores the signals it must outlive.
 func (wd *Watchdog) Add(pgid int) { wd.send('+', pgid) }
 
 // Remove forgets process group pgid (it is empty).
@@ -100,8 +97,14 @@ func (wd *Watchdog) send(op byte, pgid int) {
 	if wd.w == nil {
 		return
 	}
-	// Nothing useful can be done if the watchdog is gone; ganger still
-	// cleans up itself.
+	if wd.ready != nil {
+		// Its first word; an error means it died, and then, as for a
+		// failed write, nothing useful can be done: ganger still cleans up
+		// itself.
+		wd.ready.Read(make([]byte, 1))
+		wd.ready.Close()
+		wd.ready = nil
+	}
 	wd.w.Write([]byte(string(op) + strconv.Itoa(pgid) + "\n"))
 }
 
@@ -111,6 +114,10 @@ func (wd *Watchdog) Close() error {
 	wd.mu.Lock()
 	w := wd.w
 	wd.w = nil
+	if wd.ready != nil {
+		wd.ready.Close()
+		wd.ready = nil
+	}
 	wd.mu.Unlock()
 	if w == nil {
 		return nil

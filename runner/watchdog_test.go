@@ -123,7 +123,8 @@ func TestWatchdog(t *testing.T) {
 	t.Run("outlives the terminal's signals", func(t *testing.T) {
 		t.Parallel()
 		a := startGroup(t)
-		wd := startTestWatchdog(t, fmt.Sprintf("+%d\n", a.pgid()))
+		wd := startTestWatchdog(t, "")
+		wd.Add(a.pgid()) // armed once Add returns
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
 			signalGroup(wd.Pid(), sig) // its own group, which it leads
 		}
