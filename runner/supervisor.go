@@ -654,7 +654,7 @@ func (r *run) owned(pid int) bool {
 // orphans lists adopted children nobody else waits for.
 func (r *run) orphans() []int {
 	var out []int
-	for _, pid := range children() {
+	for _, pid := range adopted() {
 		if !r.owned(pid) {
 			out = append(out, pid)
 		}

@@ -3,7 +3,6 @@ package runner
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,20 +22,21 @@ func becomeSubreaper() bool {
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == nil
 }
 
-// children lists the pids of this process's children (every thread's),
-// zombies included. It reads /proc; an error yields what could be read.
-func children() []int {
-	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+// adopted lists the children of this process's main thread, zombies
+// included: the orphans reparented to it as a subreaper (the kernel gives
+// them to the first live thread of the subreaper, and Go never ends the
+// main thread), and any child started from that thread. Children started
+// from other threads, such as the spawner's, are listed under those threads
+// and not here. It reads one /proc file; an error yields none.
+func adopted() []int {
+	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(os.Getpid()) + "/children")
+	if err != nil {
+		return nil
+	}
 	var pids []int
-	for _, t := range tasks {
-		b, err := os.ReadFile(t)
-		if err != nil {
-			continue
-		}
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				pids = append(pids, pid)
-			}
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
 		}
 	}
 	return pids

@@ -11,7 +11,7 @@ func procAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true
 
 func becomeSubreaper() bool { return false }
 
-func children() []int { return nil }
+func adopted() []int { return nil }
 
 func reapPid(pid int) bool {
 	var ws syscall.WaitStatus
