@@ -10,10 +10,11 @@ const (
 	// quiet: most processes write little, and fifty idle ones should not
 	// hold a large buffer each.
 	minRead = 4 << 10
-	// maxRead is what the buffer grows to, doubling on each read that fills
-	// it, for a process that writes a lot. Reads are then large, so that one
-	// write to the Sink carries many lines: the Sink's cost is per call, not
-	// per line.
+	// maxRead is what the buffer grows to, at once, when a read fills it:
+	// the process writes a lot. Reads are then large, so that one write to
+	// the Sink carries many lines: the Sink's cost is per call, not per
+	// line. Growing in one step leaves one small buffer behind, not the six
+	// of doubling, whose garbage cost a busy start a collection or two.
 	maxRead = 256 << 10
 	// shrinkAfter is how many small reads in a row give a grown buffer back.
 	shrinkAfter = 8
@@ -72,7 +73,7 @@ func copyLines(r io.Reader, w LineWriter, failed func(error)) {
 				buf = grown
 			}
 		} else if filled && len(buf) < maxRead {
-			grown := make([]byte, 2*len(buf))
+			grown := make([]byte, maxRead)
 			copy(grown, buf[:n])
 			buf, small = grown, 0
 		} else if len(buf) > minRead && n <= minRead/2 && m < minRead/2 {

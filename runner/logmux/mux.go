@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -102,6 +103,8 @@ func (m *Mux) prefixFor(name string) prefix {
 	return prefix{head: []byte(start), tail: tail}
 }
 
+var newline = []byte{'\n'}
+
 // clock caches the formatted time for one second.
 type clock struct {
 	sec int64
@@ -116,8 +119,15 @@ func (c *clock) stamp(now time.Time) []byte {
 	return c.buf
 }
 
-// render appends each line of p, prefixed, to dst.
+// render appends each line of p, prefixed, to dst. It makes room for all of
+// them first: a busy process hands over 256 KiB at a time, and growing dst
+// line by line would reallocate it a dozen times on the way there.
 func render(dst []byte, p []byte, pre prefix, ts []byte) []byte {
+	lines := bytes.Count(p, newline)
+	if len(p) > 0 && p[len(p)-1] != '\n' {
+		lines++
+	}
+	dst = slices.Grow(dst, len(p)+lines*(len(pre.head)+len(ts)+len(pre.tail)))
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		line := p
