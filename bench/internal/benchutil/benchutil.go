@@ -18,7 +18,10 @@ import (
 )
 
 // Build compiles ganger from the module the command runs in into dir and
-// returns the binary's path. prog names the benchmark in the hint.
+// returns the binary's path. prog names the benchmark in the hint. It builds
+// as the README installs ganger, static (CGO_ENABLED=0), unless CGO_ENABLED
+// is set in the environment: CGO_ENABLED=1 measures the libc-linked build
+// that a plain "go build" gives where a C compiler is installed.
 func Build(dir, prog string) (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
@@ -31,6 +34,9 @@ func Build(dir, prog string) (string, error) {
 	bin := filepath.Join(dir, "ganger")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/ganger")
 	cmd.Dir = filepath.Dir(gomod)
+	if _, ok := os.LookupEnv("CGO_ENABLED"); !ok {
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/ganger: %w\n%s", err, out)
 	}
