@@ -30,10 +30,10 @@ type Watchdog struct {
 // watchdogScript reads "+PGID" and "-PGID" lines until EOF, then sends
 // SIGKILL to every group still recorded. It ignores the signals a terminal
 // or a signal to ganger's group would send (it must see ganger's end to act
-// on it), and says "ready" on its stdout once it does. Lines that are not a sign and a pgid > 1 are ignored, and so is a
-// last line without a newline (read fails on it). The set is a
-// space-separated list with a space at each end, so " PGID " finds one
-// whole entry.
+// on it), and says "ready" on its stdout once it does. Lines that are not a
+// sign and a pgid > 1 are ignored, and so is a last line without a newline
+// (read fails on it). The set is a space-separated list with a space at
+// each end, so " PGID " finds one whole entry.
 const watchdogScript = `trap '' INT TERM HUP QUIT
 echo ready
 exec >/dev/null

@@ -13,7 +13,9 @@ func TestRenderAllocatesOnce(t *testing.T) {
 	pre := prefix{head: []byte("\x1b[36m"), tail: []byte(" web.1  |\x1b[0m ")}
 	var out []byte
 	allocs := testing.AllocsPerRun(10, func() { out = render(nil, chunk, pre, []byte("12:00:00")) })
-	if allocs != 1 {
+	// One buffer; the race detector's build may add one of its own. Growing
+	// line by line takes about twenty.
+	if allocs > 2 {
 		t.Errorf("render allocated %v times for one chunk, want 1", allocs)
 	}
 	if want := len(chunk) + 2621*(len(pre.head)+8+len(pre.tail)); len(out) != want {
