@@ -12,9 +12,10 @@
 //     ordered list;
 //   - fetching them (Fetch) into a per-ref cache: git runs as
 //     "git clone -- URL DIR" with prompts off and only the https, ssh and file
-//     protocols allowed; tarballs are downloaded with a size cap and
-//     extracted inside an os.Root, refusing "..", absolute names, links
-//     leading out, setuid/setgid files and device nodes;
+//     protocols allowed; tarballs are downloaded by curl (https redirects
+//     only, ~/.curlrc ignored) with a size cap and extracted inside an
+//     os.Root, refusing "..", absolute names, links leading out,
+//     setuid/setgid files and device nodes;
 //   - the build (Build): a fresh build dir holding a copy of the app minus
 //     .git, .ganger and the .slugignore matches; a persistent cache dir; a
 //     fresh 0700 ENV_DIR with one 0600 file per config var; a minimal,

@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,15 +27,13 @@ type FetchOptions struct {
 	Refresh bool
 	// Log receives progress lines and git's messages; nil discards them.
 	Log io.Writer
-	// Client downloads tarballs; nil means a client with a 5-minute
-	// timeout. Redirects to anything but https (or loopback http) fail.
-	Client *http.Client
 	// MaxBytes caps a download and the size of what is extracted from it;
 	// 0 means DefaultMaxBytes.
 	MaxBytes int64
-	// Environ is the environment git runs with (HOME, SSH_AUTH_SOCK, proxy
-	// settings); every GIT_* variable in it is dropped and prompts are
-	// turned off. nil means only PATH=/usr/local/bin:/usr/bin:/bin.
+	// Environ is the environment git and curl run with (HOME,
+	// SSH_AUTH_SOCK, proxy settings, CURL_CA_BUNDLE); every GIT_* variable
+	// in it is dropped and prompts are turned off. nil means only
+	// PATH=/usr/local/bin:/usr/bin:/bin.
 	Environ []string
 }
 
@@ -186,17 +184,17 @@ func fetchTarball(ctx context.Context, ref Ref, tmp, bp string, opts FetchOption
 	}
 	defer f.Close()
 	h := sha256.New()
-	var src io.ReadCloser
+	var n int64
 	if ref.URL != "" {
-		src, err = download(ctx, ref.URL, opts.Client, max)
+		n, err = download(ctx, ref.URL, opts.Environ, io.MultiWriter(f, h), max)
 	} else {
-		src, err = os.Open(ref.Path)
+		var src *os.File
+		if src, err = os.Open(ref.Path); err != nil {
+			return "", err
+		}
+		n, err = io.Copy(io.MultiWriter(f, h), io.LimitReader(src, max+1))
+		src.Close()
 	}
-	if err != nil {
-		return "", err
-	}
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(src, max+1))
-	src.Close()
 	if err != nil {
 		return "", err
 	}
@@ -219,38 +217,78 @@ func fetchTarball(ctx context.Context, ref Ref, tmp, bp string, opts FetchOption
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func download(ctx context.Context, rawURL string, client *http.Client, max int64) (io.ReadCloser, error) {
-	if client == nil {
-		client = &http.Client{Timeout: 5 * time.Minute}
+// curlArgs are the options download gives curl: no ~/.curlrc (-q must
+// come first), no progress meter but errors shown, HTTP errors failing,
+// redirects followed to https only, and the 5 minutes a download may take.
+var curlArgs = []string{"-q", "--silent", "--show-error", "--fail", "--location", "--max-redirs", "10",
+	"--proto", "=http,https", "--proto-redir", "=https", "--max-time", "300"}
+
+// curl's exit codes for a protocol it refuses (here: a redirect to
+// anything but https) and for --max-filesize.
+const (
+	curlProtocol   = 1
+	curlFileTooBig = 63
+)
+
+// download copies the body of rawURL to dst through curl, the tool every
+// buildpack's bin/compile uses, and returns how many bytes it copied: at
+// most max+1, curl being stopped there. rawURL was checked by ParseRef
+// (https, or http to this machine).
+func download(ctx context.Context, rawURL string, environ []string, dst io.Writer, max int64) (int64, error) {
+	shown := rawURL
+	if u, err := url.Parse(rawURL); err == nil {
+		shown = u.Redacted()
 	}
-	c := *client
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return errors.New("too many redirects")
-		}
-		if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && isLoopback(req.URL.Hostname())) {
-			return fmt.Errorf("redirect to %s refused: only https", req.URL.Redacted())
-		}
-		return nil
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stderr strings.Builder
+	args := append(curlArgs[:len(curlArgs):len(curlArgs)], "--max-filesize", strconv.FormatInt(max, 10), "--", rawURL)
+	cmd := commandContext(ctx, "curl", args...)
+	cmd.Env = withPath(environ)
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return 0, fmt.Errorf("downloading %s needs curl, which is not installed: %w; hint: install curl (buildpacks use it too)", shown, err)
+		}
+		return 0, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		u, _ := url.Parse(rawURL)
-		return nil, fmt.Errorf("GET %s: %s", u.Redacted(), resp.Status)
+	n, copyErr := io.Copy(dst, io.LimitReader(out, max+1))
+	if copyErr != nil || n > max {
+		cancel()
 	}
-	if resp.ContentLength > max {
-		resp.Body.Close()
-		return nil, fmt.Errorf("tarball is %d bytes, more than the %d allowed: refused", resp.ContentLength, max)
+	err = cmd.Wait()
+	switch {
+	case n > max:
+		return n, nil // the caller refuses it
+	case copyErr != nil:
+		return n, copyErr
+	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == curlFileTooBig:
+		return max + 1, nil // announced as too big: the caller refuses it
+	case err != nil:
+		msg := lastLine(strings.TrimSpace(stderr.String()))
+		if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == curlProtocol {
+			return n, fmt.Errorf("GET %s: %s; hint: redirects are followed to https only", shown, msg)
+		}
+		if msg != "" {
+			return n, fmt.Errorf("GET %s: %s", shown, msg)
+		}
+		return n, fmt.Errorf("GET %s: curl: %w", shown, err)
 	}
-	return resp.Body, nil
+	return n, nil
+}
+
+// withPath returns environ with PATH set to defaultPath when it has none.
+func withPath(environ []string) []string {
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, "PATH=") {
+			return environ
+		}
+	}
+	return append(environ[:len(environ):len(environ)], "PATH="+defaultPath)
 }
 
 // gitEnv is the environment git runs with: environ minus every GIT_*

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,21 +19,43 @@ type tarServer struct {
 	*httptest.Server
 	hits  atomic.Int32
 	files map[string][]byte
+	ca    string // a PEM file of the server's certificate
 }
 
+// environ is testEnviron with curl trusting the server's certificate.
+func (s *tarServer) environ() []string {
+	return append(testEnviron(), "CURL_CA_BUNDLE="+s.ca)
+}
+
+// newTarServer serves files by path. Below /chunked/ the same files go
+// out without a Content-Length, and /to-http/PATH redirects to plain http.
 func newTarServer(t *testing.T, files map[string][]byte) *tarServer {
 	t.Helper()
+	requireTool(t, "curl")
 	s := &tarServer{files: files}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.hits.Add(1)
-		data, ok := s.files[r.URL.Path]
+		if p, ok := strings.CutPrefix(r.URL.Path, "/to-http/"); ok {
+			http.Redirect(w, r, "http://"+r.Host+"/"+p, http.StatusFound)
+			return
+		}
+		p, chunked := strings.CutPrefix(r.URL.Path, "/chunked")
+		data, ok := s.files[p]
 		if !ok {
 			http.NotFound(w, r)
 			return
 		}
+		if chunked {
+			w.(http.Flusher).Flush() // headers out before the body is known
+		}
 		w.Write(data)
 	}))
 	t.Cleanup(s.Close)
+	s.ca = filepath.Join(t.TempDir(), "ca.pem")
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
+	if err := os.WriteFile(s.ca, cert, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
@@ -45,7 +68,7 @@ func TestFetchTarballHTTP(t *testing.T) {
 	evil := makeTar(t, true, file("bin/compile", "x", 0o755), symlink("bin/x", "../../../../etc"))
 	srv := newTarServer(t, map[string][]byte{"/bp.tgz": good, "/evil.tgz": evil, "/plain.tar": makeTar(t, false, file("bin/compile", "p", 0o755))})
 	cache := t.TempDir()
-	opts := FetchOptions{CacheDir: cache, Client: srv.Client(), Environ: testEnviron()}
+	opts := FetchOptions{CacheDir: cache, Environ: srv.environ()}
 	ref, err := ParseRef(srv.URL+"/bp.tgz", "")
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +107,7 @@ func TestFetchTarballHTTP(t *testing.T) {
 	}
 
 	srv2 := newTarServer(t, srv.files)
-	opts.Client = srv2.Client()
+	opts.Environ = srv2.environ()
 	opts.Refresh = true
 	for _, tc := range []struct {
 		path, err string
@@ -94,7 +117,10 @@ func TestFetchTarballHTTP(t *testing.T) {
 		{path: "/plain.tar"},
 		{path: "/evil.tgz", err: "leads outside"},
 		{path: "/missing.tgz", err: "404"},
-		{path: "/bp.tgz", max: 100, err: "refused"},
+		{path: "/bp.tgz", max: 100, err: "larger than 100 bytes: refused"},
+		{path: "/chunked/bp.tgz"},
+		{path: "/chunked/bp.tgz", max: 100, err: "larger than 100 bytes: refused"},
+		{path: "/to-http/bp.tgz", err: "redirects are followed to https only"},
 	} {
 		r, err := ParseRef(srv2.URL+tc.path, "")
 		if err != nil {
@@ -107,8 +133,8 @@ func TestFetchTarballHTTP(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", tc.path, err, tc.err)
 		}
 	}
-	if srv2.hits.Load() != 5 {
-		t.Errorf("refresh hits = %d, want 5", srv2.hits.Load())
+	if srv2.hits.Load() != 8 {
+		t.Errorf("refresh hits = %d, want 8", srv2.hits.Load())
 	}
 	// Nothing half-fetched is left in the cache.
 	ents, _ := os.ReadDir(cache)
@@ -289,7 +315,7 @@ func TestBuildFromGitAndTarball(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts.Buildpacks = []Ref{gitRef, tarRef}
-	opts.Fetch.Client = srv.Client()
+	opts.Fetch.Environ = srv.environ()
 	slug, err := Build(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("Build: %v\n%s", err, out.String())
@@ -318,5 +344,14 @@ func TestBuildFromGitAndTarball(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "using cached") {
 		t.Errorf("rebuild output:\n%s", out.String())
+	}
+}
+
+func TestDownloadWithoutCurl(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	var got strings.Builder
+	_, err := download(context.Background(), "https://example.invalid/bp.tgz", nil, &got, 100)
+	if err == nil || !strings.Contains(err.Error(), "needs curl, which is not installed") {
+		t.Fatalf("err = %v, want curl named as missing", err)
 	}
 }

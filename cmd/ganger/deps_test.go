@@ -99,3 +99,26 @@ func stderrOf(err error) []byte {
 	}
 	return nil
 }
+
+// TestNoHTTPClient keeps net/http and crypto/tls out of the ganger binary.
+// Every package linked in is initialised, and so paged in, by every
+// command, the supervisor of "ganger start" included: these two cost it
+// 1.7 MiB of RSS with 50 children (bench/README.md). Tarball buildpacks are
+// downloaded with curl instead.
+func TestNoHTTPClient(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("go tool not found (%v): cannot check the import graph", err)
+	}
+	cmd := exec.Command(goTool, "list", "-deps", ".")
+	cmd.Dir = filepath.Join(moduleRoot(t, goTool), "cmd", "ganger")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, stderrOf(err))
+	}
+	for _, d := range strings.Fields(string(out)) {
+		if d == "net/http" || d == "crypto/tls" {
+			t.Errorf("ganger links %s; keep it out of the binary (see the comment on this test)", d)
+		}
+	}
+}
