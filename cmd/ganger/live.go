@@ -83,8 +83,9 @@ func (pl *plan) specs(p *project, cf *config.File) ([]runner.Spec, error) {
 		}
 	}
 	specs := make([]runner.Spec, 0, len(insts))
+	base := p.env.Render()
 	for _, in := range insts {
-		s, err := p.spec(in)
+		s, err := p.spec(in, base)
 		if err != nil {
 			return nil, err
 		}

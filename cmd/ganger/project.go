@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -226,17 +227,28 @@ func (p *project) selection(args []string) ([]string, procfile.Formation, error)
 }
 
 // instanceEnv is the environment of one instance: the project's, plus what
-// ganger sets (and HOME, the slug, when running from one).
+// ganger sets (instanceVars).
 func (p *project) instanceEnv(name string, port int) (*env.Env, error) {
 	e := p.env.Clone()
-	e.Set("PORT", fmt.Sprint(port), env.SourceGanger)
-	e.Set("PS", name, env.SourceGanger)
-	e.Set("DYNO", name, env.SourceGanger)
-	if p.slug != nil {
-		e.Set("HOME", p.slug.Dir, env.SourceGanger)
+	for _, v := range p.instanceVars(name, port) {
+		e.Set(v.Key, v.Value, v.Source)
 	}
 	if err := e.CheckExec(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return e, nil
+}
+
+// instanceVars are what ganger sets for one instance: PORT, PS and DYNO, and
+// HOME (the slug) when running from one.
+func (p *project) instanceVars(name string, port int) []env.Var {
+	vars := []env.Var{
+		{Key: "PORT", Value: strconv.Itoa(port), Source: env.SourceGanger},
+		{Key: "PS", Value: name, Source: env.SourceGanger},
+		{Key: "DYNO", Value: name, Source: env.SourceGanger},
+	}
+	if p.slug != nil {
+		vars = append(vars, env.Var{Key: "HOME", Value: p.slug.Dir, Source: env.SourceGanger})
+	}
+	return vars
 }

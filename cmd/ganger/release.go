@@ -42,7 +42,7 @@ func (p *project) releasePhase(types []string, f procfile.Formation) (*runner.Sp
 	if err != nil {
 		return nil, &usageError{err: err}
 	}
-	spec, err := p.spec(insts[0])
+	spec, err := p.spec(insts[0], p.env.Render())
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gangerdev/ganger/config"
+	"github.com/gangerdev/ganger/env"
 	"github.com/gangerdev/ganger/procfile"
 	"github.com/gangerdev/ganger/runner"
 	"github.com/gangerdev/ganger/runner/control"
@@ -238,14 +239,15 @@ func (p *project) prepare(pl *plan, st *streams) (*formation, error) {
 	return &formation{cf: cf, specs: specs, release: release, mux: mux}, nil
 }
 
-// spec is the runner's description of one instance.
-func (p *project) spec(in procfile.Instance) (runner.Spec, error) {
-	e, err := p.instanceEnv(in.Name, in.Port)
+// spec is the runner's description of one instance; base is p.env
+// rendered, shared by every instance of a formation.
+func (p *project) spec(in procfile.Instance, base *env.Rendered) (runner.Spec, error) {
+	environ, err := base.Environ(p.instanceVars(in.Name, in.Port)...)
 	if err != nil {
-		return runner.Spec{}, err
+		return runner.Spec{}, fmt.Errorf("%s: %w", in.Name, err)
 	}
 	argv, dir := p.command(in.Command)
-	return runner.Spec{Name: in.Name, Type: in.Type, Port: in.Port, Argv: argv, Dir: dir, Env: e.Environ()}, nil
+	return runner.Spec{Name: in.Name, Type: in.Type, Port: in.Port, Argv: argv, Dir: dir, Env: environ}, nil
 }
 
 // supervise runs specs with ganger's signal handling: the first SIGINT,
