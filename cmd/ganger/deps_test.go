@@ -122,3 +122,31 @@ func TestNoHTTPClient(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildsWithoutDocs builds ganger as the README installs it, with
+// urfave/cli's urfave_cli_no_docs tag, which drops its man-page and
+// Markdown generators (and blackfriday and md2man with them): ganger must
+// not come to need them.
+func TestBuildsWithoutDocs(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("go tool not found (%v): cannot build", err)
+	}
+	dir := filepath.Join(moduleRoot(t, goTool), "cmd", "ganger")
+	build := exec.Command(goTool, "build", "-tags", "urfave_cli_no_docs", "-o", filepath.Join(t.TempDir(), "ganger"), ".")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags urfave_cli_no_docs: %v\n%s", err, out)
+	}
+	list := exec.Command(goTool, "list", "-tags", "urfave_cli_no_docs", "-deps", ".")
+	list.Dir = dir
+	out, err := list.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, stderrOf(err))
+	}
+	for _, d := range strings.Fields(string(out)) {
+		if strings.Contains(d, "blackfriday") || strings.Contains(d, "md2man") {
+			t.Errorf("ganger built with urfave_cli_no_docs still links %s", d)
+		}
+	}
+}

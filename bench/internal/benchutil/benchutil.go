@@ -19,9 +19,10 @@ import (
 
 // Build compiles ganger from the module the command runs in into dir and
 // returns the binary's path. prog names the benchmark in the hint. It builds
-// as the README installs ganger, static (CGO_ENABLED=0), unless CGO_ENABLED
-// is set in the environment: CGO_ENABLED=1 measures the libc-linked build
-// that a plain "go build" gives where a C compiler is installed.
+// as the README installs ganger: with the urfave_cli_no_docs tag, and static
+// (CGO_ENABLED=0) unless CGO_ENABLED is set in the environment:
+// CGO_ENABLED=1 measures the libc-linked build that a plain "go build" gives
+// where a C compiler is installed.
 func Build(dir, prog string) (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
@@ -32,7 +33,7 @@ func Build(dir, prog string) (string, error) {
 		return "", fmt.Errorf("run %s inside the ganger module: go run ./bench/%s", prog, prog)
 	}
 	bin := filepath.Join(dir, "ganger")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/ganger")
+	cmd := exec.Command("go", "build", "-tags", NoDocsTag, "-o", bin, "./cmd/ganger")
 	cmd.Dir = filepath.Dir(gomod)
 	if _, ok := os.LookupEnv("CGO_ENABLED"); !ok {
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -42,6 +43,10 @@ func Build(dir, prog string) (string, error) {
 	}
 	return bin, nil
 }
+
+// NoDocsTag is the build tag the README installs ganger with: it leaves
+// urfave/cli's man-page and Markdown generators out.
+const NoDocsTag = "urfave_cli_no_docs"
 
 // Env is the environment without settings that would change ganger's
 // behaviour (GANGER_*, colour) or the children's.
