@@ -190,6 +190,20 @@ func (s *Supervisor) Update(ctx context.Context, specs []Spec, reason string) er
 	return s.do(ctx, func(r *run) (func() bool, error) { return nil, r.update(specs, reason) })
 }
 
+// OutputClosed ends the run as a failed write to the Sink does (Result.
+// OutputClosed): for a caller that learns its output is gone before a write
+// does, such as when the reader of a pipe exits while every process is
+// quiet.
+func (s *Supervisor) OutputClosed(ctx context.Context, err error) error {
+	return s.do(ctx, func(r *run) (func() bool, error) {
+		select {
+		case r.sinkErr <- err:
+		default: // one is already pending
+		}
+		return nil, nil
+	})
+}
+
 // Status reports every process, in formation order.
 func (s *Supervisor) Status(ctx context.Context) ([]Status, error) {
 	var out []Status

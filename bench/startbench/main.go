@@ -53,7 +53,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&c.procs, "procs", 4, "throughput: `N` processes")
 	fs.IntVar(&c.lines, "lines", 200000, "throughput: `N` lines of 100 bytes per process")
 	fs.IntVar(&c.many, "many", 50, "start-up, SIGINT and memory: `N` processes")
-	fs.DurationVar(&c.idle, "idle", 5*time.Second, "idle CPU measured over `D`")
+	fs.DurationVar(&c.idle, "idle", 10*time.Second, "idle CPU measured over `D` (the issue: 10s)")
 	fs.IntVar(&c.reps, "reps", 3, "repeat each timed scenario `N` times; the median is shown")
 	fs.IntVar(&c.grace, "t", 2, "grace `SECONDS` for the SIGTERM-ignoring child")
 	fs.DurationVar(&c.deadline, "deadline", 2*time.Minute, "give up on any step after `D`")

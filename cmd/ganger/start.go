@@ -180,7 +180,7 @@ func startApp(ctx context.Context, p *project, args []string, st *streams) error
 		}
 		defer l.watcher.Close()
 	}
-	res, err := supervise(ctx, specs, runner.Options{Timeout: p.timeout, Sink: mux, KeepGoing: watching}, l.serve, l.watchLoop)
+	res, err := supervise(ctx, specs, runner.Options{Timeout: p.timeout, Sink: mux, KeepGoing: watching}, l.serve, l.watchLoop, watchReader(st.out))
 	if err != nil {
 		return err
 	}
