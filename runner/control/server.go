@@ -191,7 +191,10 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 // handle answers one connection.
 func (s *Server) handle(ctx context.Context, c *net.UnixConn, h Handler) {
 	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	// Shutting down ends a read in progress, and only that: the answer
+	// saying so must still be written. (Ending the write too raced with the
+	// write deadline set below, and the client could get EOF instead.)
+	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	resp := response{V: Version, PID: s.pid, Root: s.loc.root}
 	err := s.authorize(c)
