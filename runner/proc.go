@@ -203,8 +203,7 @@ func (r *run) launch(p *proc) error {
 			}
 		})
 	}()
-	go func() {
-		waitChild(cmd)
+	report := func() {
 		// Let the output written before the exit arrive before the exit is
 		// reported. A background child may hold the pipe open for much
 		// longer, so the wait is bounded.
@@ -218,7 +217,13 @@ func (r *run) launch(p *proc) error {
 		case r.exits <- exitMsg{p: p, state: cmd.ProcessState}:
 		case <-r.quit:
 		}
-	}()
+	}
+	// The exit watch tells when the process has exited; only then does a
+	// goroutine reap it (at once) and report. Without the watch a goroutine
+	// waits for it.
+	if !r.ew.add(p.pid, func() { go func() { cmd.Wait(); report() }() }) {
+		go func() { waitChild(cmd); report() }()
+	}
 	return nil
 }
 

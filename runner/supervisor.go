@@ -251,6 +251,7 @@ type readyMsg struct {
 type run struct {
 	s         *Supervisor
 	sp        *spawner
+	ew        *exitWatch // nil: each child has a goroutine waiting for it
 	procs     []*proc
 	exits     chan exitMsg
 	timers    chan timerMsg
@@ -282,6 +283,7 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 	r := &run{
 		s:         s,
 		sp:        newSpawner(),
+		ew:        newExitWatch(),
 		exits:     make(chan exitMsg),
 		timers:    make(chan timerMsg),
 		readys:    make(chan readyMsg),
@@ -290,6 +292,7 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 		orphanSig: map[int]bool{},
 	}
 	defer r.sp.close()
+	defer r.ew.close()
 
 	var sigchld chan os.Signal
 	if s.opts.Reap && becomeSubreaper() {

@@ -21,3 +21,10 @@ func reapPid(pid int) bool {
 
 // waitChild waits for cmd's process to exit and reaps it.
 func waitChild(cmd *exec.Cmd) { cmd.Wait() }
+
+// exitWatch is Linux's: here each child is waited for by its own goroutine.
+type exitWatch struct{}
+
+func newExitWatch() *exitWatch                       { return nil }
+func (w *exitWatch) add(pid int, exited func()) bool { return false }
+func (w *exitWatch) close()                          {}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ import (
 func init() {
 	// supervise N: run a Supervisor of N "group" children in this fresh
 	// process; once all N are up print "threads T" (this process's OS
-	// threads), then stop them and exit 0.
+	// threads) and "goroutines G", then stop them and exit 0.
 	helpers["supervise"] = func(args []string) int {
 		n := atoi(args[0])
 		up := make(chan struct{}, n)
@@ -36,7 +37,7 @@ func init() {
 		for range n {
 			<-up
 		}
-		fmt.Printf("threads %d\n", threadCount())
+		fmt.Printf("threads %d\ngoroutines %d\n", threadCount(), runtime.NumGoroutine())
 		cancel()
 		if err := <-done; err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -89,23 +90,31 @@ func TestWaitHoldsNoThread(t *testing.T) {
 	}
 	timer := time.AfterFunc(testDeadline, func() { cmd.Process.Kill() })
 	defer timer.Stop()
-	threads := -1
+	threads, goroutines := -1, -1
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "threads "); ok {
 			threads, _ = strconv.Atoi(v)
 		}
+		if v, ok := strings.CutPrefix(sc.Text(), "goroutines "); ok {
+			goroutines, _ = strconv.Atoi(v)
+		}
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("supervise helper: %v", err)
 	}
-	if threads < 0 {
-		t.Fatal("the helper printed no thread count")
+	if threads < 0 || goroutines < 0 {
+		t.Fatal("the helper printed no thread or goroutine count")
 	}
 	// The runtime's own threads, the spawner's and a few for syscalls in
 	// flight; blocked waits would add one per child.
 	if threads >= n/2 {
 		t.Errorf("%d threads for %d idle children; waiting for a child should not hold a thread", threads, n)
 	}
-	t.Logf("%d threads for %d children", threads, n)
+	// One output reader per child, and one goroutine for all their exits
+	// (exitWatch): a waiter per child would make it 2n.
+	if goroutines >= n+n/2 {
+		t.Errorf("%d goroutines for %d idle children; their exits should be awaited by one", goroutines, n)
+	}
+	t.Logf("%d threads and %d goroutines for %d children", threads, goroutines, n)
 }
