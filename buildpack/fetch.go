@@ -295,19 +295,15 @@ func withPath(environ []string) []string {
 // variable (a pre-push hook sets GIT_DIR), with prompts off and only the
 // https, ssh and file protocols allowed.
 func gitEnv(environ []string) []string {
-	out := make([]string, 0, len(environ)+5)
-	hasPath := false
+	out := make([]string, 0, len(environ)+6)
 	for _, kv := range environ {
 		k, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(k, "GIT_") || k == "GCM_INTERACTIVE" || k == "SSH_ASKPASS" {
 			continue
 		}
-		hasPath = hasPath || k == "PATH"
 		out = append(out, kv)
 	}
-	if !hasPath {
-		out = append(out, "PATH="+defaultPath)
-	}
+	out = withPath(out)
 	return append(out,
 		"GIT_TERMINAL_PROMPT=0",
 		"GIT_ALLOW_PROTOCOL=https:ssh:file",

@@ -27,11 +27,15 @@ func watchReader(out any) func(context.Context, *runner.Supervisor) {
 		if !ok {
 			return
 		}
+		// The descriptor comes through SyscallConn: Fd would make out
+		// blocking if it is not.
+		fd := -1
 		var st unix.Stat_t
-		if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		if rc, err := f.SyscallConn(); err != nil || rc.Control(func(d uintptr) { fd = int(d) }) != nil ||
+			unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
 			return
 		}
-		w, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		w, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_WRONLY|syscall.O_NONBLOCK, 0)
 		if errors.Is(err, unix.ENXIO) { // no reader even now
 			sup.OutputClosed(ctx, errReaderGone)
 			return
@@ -55,8 +59,9 @@ func watchReader(out any) func(context.Context, *runner.Supervisor) {
 			}
 			return gone
 		})
-		stop()
-		w.Close()
+		if stop() {
+			w.Close()
+		}
 		if gone && ctx.Err() == nil {
 			sup.OutputClosed(ctx, errReaderGone)
 		}
