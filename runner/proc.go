@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -196,12 +197,19 @@ func (r *run) launch(p *proc) error {
 	go func() {
 		defer close(readDone)
 		defer out.r.Close()
-		copyLines(out.r, lw, func(err error) {
+		failed := func(err error) {
 			select {
 			case r.sinkErr <- err:
 			default:
 			}
-		})
+		}
+		// A pipe is read through the run's buffer pool; a terminal, whose
+		// end reads EIO, not EOF, through its own buffer.
+		var wait func() ([]byte, int, error)
+		if f, ok := out.r.(*os.File); ok {
+			wait = pooledRead(f, &r.bufs)
+		}
+		copyLinesPooled(out.r, wait, &r.bufs, lw, failed)
 	}()
 	report := func() {
 		// Let the output written before the exit arrive before the exit is

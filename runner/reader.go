@@ -29,7 +29,18 @@ const (
 // output must not delay the shutdown a closed pipe asks for); after it the
 // rest of r is read and discarded so the child never blocks.
 func copyLines(r io.Reader, w LineWriter, failed func(error)) {
-	buf := make([]byte, minRead)
+	copyLinesPooled(r, nil, nil, w, failed)
+}
+
+// copyLinesPooled is copyLines that, when wait is not nil, holds no buffer
+// while the process is quiet: whenever every byte read has been handed on
+// and the buffer is a small one, it goes back to bp, and the next read is
+// wait's, which takes one from bp only once data is waiting.
+func copyLinesPooled(r io.Reader, wait func() ([]byte, int, error), bp *bufPool, w LineWriter, failed func(error)) {
+	var buf []byte
+	if wait == nil {
+		buf = make([]byte, minRead)
+	}
 	var werr error
 	emit := func(p []byte) {
 		if werr == nil {
@@ -43,7 +54,16 @@ func copyLines(r io.Reader, w LineWriter, failed func(error)) {
 	split := false // a MaxLine piece was just emitted with an added '\n'
 	small := 0     // consecutive small reads into a grown buffer
 	for {
-		m, err := r.Read(buf[n:])
+		var m int
+		var err error
+		if buf == nil {
+			buf, m, err = wait()
+			if buf == nil {
+				return // closed before any data
+			}
+		} else {
+			m, err = r.Read(buf[n:])
+		}
 		filled := m > 0 && m == len(buf)-n // more may be waiting: read more at once
 		n += m
 		if split && m > 0 {
@@ -81,7 +101,12 @@ func copyLines(r io.Reader, w LineWriter, failed func(error)) {
 			// else after a run of small reads, so that a bursty writer does
 			// not pay for regrowing the buffer at every burst.
 			if small++; small >= shrinkAfter || len(buf) > maxRead {
-				shrunk := make([]byte, minRead)
+				var shrunk []byte
+				if wait != nil {
+					shrunk = bp.get()
+				} else {
+					shrunk = make([]byte, minRead)
+				}
 				copy(shrunk, buf[:n])
 				buf, small = shrunk, 0
 			}
@@ -92,7 +117,14 @@ func copyLines(r io.Reader, w LineWriter, failed func(error)) {
 			if n > 0 {
 				emit(append(buf[:n:n], '\n'))
 			}
+			if wait != nil {
+				bp.put(buf)
+			}
 			return
+		}
+		if wait != nil && n == 0 && len(buf) == minRead {
+			bp.put(buf)
+			buf = nil
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +222,99 @@ func FuzzCopyLines(f *testing.F) {
 			t.Fatalf("delivered %q, want %q", got, want)
 		}
 	})
+}
+
+// chanRecorder sends a copy of each call, with the capacity of the buffer it
+// came in, on a channel.
+type chanRecorder struct{ calls chan recorded }
+
+type recorded struct {
+	p   []byte
+	cap int
+}
+
+func (c chanRecorder) WriteLines(p []byte) error {
+	c.calls <- recorded{bytes.Clone(p), cap(p)}
+	clear(p)
+	return nil
+}
+
+// A pipe read through the pool: quiet reads hold no buffer, a partial line
+// keeps its buffer until the line ends, a burst grows the buffer, and every
+// byte arrives in order.
+func TestCopyLinesPooled(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	var bp bufPool
+	rec := chanRecorder{calls: make(chan recorded, 1000)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		copyLinesPooled(pr, pooledRead(pr, &bp), &bp, rec, func(err error) { t.Errorf("failed(%v)", err) })
+	}()
+	write := func(s string) {
+		t.Helper()
+		if _, err := pw.WriteString(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func() recorded {
+		t.Helper()
+		select {
+		case r := <-rec.calls:
+			return r
+		case <-time.After(deadlineCopy):
+			t.Fatal("no lines delivered")
+		}
+		return recorded{}
+	}
+	var got bytes.Buffer
+	write("a\n")
+	if r := next(); string(r.p) != "a\n" || r.cap != minRead {
+		t.Fatalf("got %q in a buffer of %d, want \"a\\n\" in a pooled one of %d", r.p, r.cap, minRead)
+	}
+	got.WriteString("a\n")
+	write("partial")
+	write(" end\nb\n")
+	// The two writes may come in one read or two: the partial line is kept
+	// either way.
+	for got.Len() < len("a\npartial end\nb\n") {
+		got.Write(next().p)
+	}
+	burst := strings.Repeat(strings.Repeat("x", 99)+"\n", 2000)
+	write(burst + "z\n")
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(deadlineCopy):
+		t.Fatal("copyLinesPooled did not return at EOF")
+	}
+	close(rec.calls)
+	for r := range rec.calls {
+		got.Write(r.p)
+	}
+	if want := "a\npartial end\nb\n" + burst + "z\n"; got.String() != want {
+		t.Fatalf("got %d bytes, want %d: %.60q", got.Len(), len(want), got.String())
+	}
+}
+
+// A pipe closed before any data ends the pooled reader without a call.
+func TestCopyLinesPooledEmpty(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	pw.Close()
+	var bp bufPool
+	var w callRecorder
+	copyLinesPooled(pr, pooledRead(pr, &bp), &bp, &w, func(err error) { t.Errorf("failed(%v)", err) })
+	if len(w.calls) != 0 {
+		t.Fatalf("got %d calls, want none", len(w.calls))
+	}
 }

@@ -252,6 +252,7 @@ type run struct {
 	s         *Supervisor
 	sp        *spawner
 	ew        *exitWatch // nil: each child has a goroutine waiting for it
+	bufs      bufPool    // small read buffers, shared by the processes' readers
 	procs     []*proc
 	exits     chan exitMsg
 	timers    chan timerMsg
