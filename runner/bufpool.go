@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -12,21 +13,27 @@ import (
 // one only when data is waiting and gives it back once every byte is handed
 // on, so fifty quiet processes share a few buffers instead of holding one
 // each.
-type bufPool struct{ p sync.Pool }
+type bufPool struct {
+	p    sync.Pool
+	held atomic.Int32 // buffers taken and not yet given back
+}
 
 func (bp *bufPool) get() []byte {
+	bp.held.Add(1)
 	if b, ok := bp.p.Get().(*[]byte); ok {
 		return *b
 	}
 	return make([]byte, minRead)
 }
 
-// put takes back a buffer of minRead bytes; others are left to the GC.
+// put takes back a buffer from get. Any other (a grown one) is not the
+// pool's and is left to the GC.
 func (bp *bufPool) put(b []byte) {
-	if cap(b) == minRead {
-		b = b[:minRead]
-		bp.p.Put(&b)
+	if len(b) != minRead {
+		return
 	}
+	bp.held.Add(-1)
+	bp.p.Put(&b)
 }
 
 // pooledRead waits, without a buffer, until f has data, then reads it into a

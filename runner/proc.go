@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"fmt"
-	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -203,13 +202,7 @@ func (r *run) launch(p *proc) error {
 			default:
 			}
 		}
-		// A pipe is read through the run's buffer pool; a terminal, whose
-		// end reads EIO, not EOF, through its own buffer.
-		var wait func() ([]byte, int, error)
-		if f, ok := out.r.(*os.File); ok {
-			wait = pooledRead(f, &r.bufs)
-		}
-		copyLinesPooled(out.r, wait, &r.bufs, lw, failed)
+		copyLinesPooled(out.r, &r.bufs, lw, failed)
 	}()
 	report := func() {
 		// Let the output written before the exit arrive before the exit is

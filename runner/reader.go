@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"io"
+	"os"
 )
 
 const (
@@ -29,17 +30,28 @@ const (
 // output must not delay the shutdown a closed pipe asks for); after it the
 // rest of r is read and discarded so the child never blocks.
 func copyLines(r io.Reader, w LineWriter, failed func(error)) {
-	copyLinesPooled(r, nil, nil, w, failed)
+	copyLinesPooled(r, nil, w, failed)
 }
 
-// copyLinesPooled is copyLines that, when wait is not nil, holds no buffer
-// while the process is quiet: whenever every byte read has been handed on
-// and the buffer is a small one, it goes back to bp, and the next read is
-// wait's, which takes one from bp only once data is waiting.
-func copyLinesPooled(r io.Reader, wait func() ([]byte, int, error), bp *bufPool, w LineWriter, failed func(error)) {
+// copyLinesPooled is copyLines that, when bp is set and r is a file in Go's
+// poller (a pipe; a terminal's reader is not), holds no buffer while the
+// process is quiet: the small buffer goes back to bp whenever every byte
+// read has been handed on, and the next read takes one from bp only once
+// data is waiting.
+func copyLinesPooled(r io.Reader, bp *bufPool, w LineWriter, failed func(error)) {
+	var wait func() ([]byte, int, error)
+	if f, ok := r.(*os.File); ok && bp != nil {
+		wait = pooledRead(f, bp)
+	}
 	var buf []byte
-	if wait == nil {
-		buf = make([]byte, minRead)
+	// small returns a minRead buffer; drop lets go of one that is replaced
+	// (the pool takes back only its own).
+	small := func() []byte { return make([]byte, minRead) }
+	drop := func([]byte) {}
+	if wait != nil {
+		small, drop = bp.get, bp.put
+	} else {
+		buf = small()
 	}
 	var werr error
 	emit := func(p []byte) {
@@ -52,7 +64,7 @@ func copyLinesPooled(r io.Reader, wait func() ([]byte, int, error), bp *bufPool,
 	n := 0         // bytes held in buf
 	scanned := 0   // buf[:scanned] holds no '\n'
 	split := false // a MaxLine piece was just emitted with an added '\n'
-	small := 0     // consecutive small reads into a grown buffer
+	quiet := 0     // consecutive small reads into a grown buffer
 	for {
 		var m int
 		var err error
@@ -90,36 +102,31 @@ func copyLinesPooled(r io.Reader, wait func() ([]byte, int, error), bp *bufPool,
 			} else {
 				grown := make([]byte, 2*len(buf))
 				copy(grown, buf[:n])
+				drop(buf)
 				buf = grown
 			}
 		} else if filled && len(buf) < maxRead {
 			grown := make([]byte, maxRead)
 			copy(grown, buf[:n])
-			buf, small = grown, 0
+			drop(buf)
+			buf, quiet = grown, 0
 		} else if len(buf) > minRead && n <= minRead/2 && m < minRead/2 {
 			// Quiet again: give the memory back, at once after a long line,
 			// else after a run of small reads, so that a bursty writer does
 			// not pay for regrowing the buffer at every burst.
-			if small++; small >= shrinkAfter || len(buf) > maxRead {
-				var shrunk []byte
-				if wait != nil {
-					shrunk = bp.get()
-				} else {
-					shrunk = make([]byte, minRead)
-				}
+			if quiet++; quiet >= shrinkAfter || len(buf) > maxRead {
+				shrunk := small()
 				copy(shrunk, buf[:n])
-				buf, small = shrunk, 0
+				buf, quiet = shrunk, 0
 			}
 		} else {
-			small = 0
+			quiet = 0
 		}
 		if err != nil {
 			if n > 0 {
 				emit(append(buf[:n:n], '\n'))
 			}
-			if wait != nil {
-				bp.put(buf)
-			}
+			drop(buf)
 			return
 		}
 		if wait != nil && n == 0 && len(buf) == minRead {

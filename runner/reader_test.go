@@ -226,15 +226,19 @@ func FuzzCopyLines(f *testing.F) {
 
 // chanRecorder sends a copy of each call, with the capacity of the buffer it
 // came in, on a channel.
-type chanRecorder struct{ calls chan recorded }
+type chanRecorder struct {
+	calls chan recorded
+	bp    *bufPool
+}
 
 type recorded struct {
-	p   []byte
-	cap int
+	p    []byte
+	cap  int
+	held int32 // pool buffers taken and not given back, during the call
 }
 
 func (c chanRecorder) WriteLines(p []byte) error {
-	c.calls <- recorded{bytes.Clone(p), cap(p)}
+	c.calls <- recorded{bytes.Clone(p), cap(p), c.bp.held.Load()}
 	clear(p)
 	return nil
 }
@@ -249,11 +253,11 @@ func TestCopyLinesPooled(t *testing.T) {
 	}
 	defer pr.Close()
 	var bp bufPool
-	rec := chanRecorder{calls: make(chan recorded, 1000)}
+	rec := chanRecorder{calls: make(chan recorded, 1000), bp: &bp}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		copyLinesPooled(pr, pooledRead(pr, &bp), &bp, rec, func(err error) { t.Errorf("failed(%v)", err) })
+		copyLinesPooled(pr, &bp, rec, func(err error) { t.Errorf("failed(%v)", err) })
 	}()
 	write := func(s string) {
 		t.Helper()
@@ -281,8 +285,14 @@ func TestCopyLinesPooled(t *testing.T) {
 	write(" end\nb\n")
 	// The two writes may come in one read or two: the partial line is kept
 	// either way.
+	// Each call's buffer is the one pool buffer out: the last one came back
+	// before this read took one.
 	for got.Len() < len("a\npartial end\nb\n") {
-		got.Write(next().p)
+		r := next()
+		if r.held != 1 {
+			t.Fatalf("%d pool buffers out during a call, want 1: the previous one was not given back", r.held)
+		}
+		got.Write(r.p)
 	}
 	burst := strings.Repeat(strings.Repeat("x", 99)+"\n", 2000)
 	write(burst + "z\n")
@@ -301,6 +311,9 @@ func TestCopyLinesPooled(t *testing.T) {
 	if want := "a\npartial end\nb\n" + burst + "z\n"; got.String() != want {
 		t.Fatalf("got %d bytes, want %d: %.60q", got.Len(), len(want), got.String())
 	}
+	if h := bp.held.Load(); h != 0 {
+		t.Fatalf("%d pool buffers still out after EOF, want 0", h)
+	}
 }
 
 // A pipe closed before any data ends the pooled reader without a call.
@@ -313,8 +326,8 @@ func TestCopyLinesPooledEmpty(t *testing.T) {
 	pw.Close()
 	var bp bufPool
 	var w callRecorder
-	copyLinesPooled(pr, pooledRead(pr, &bp), &bp, &w, func(err error) { t.Errorf("failed(%v)", err) })
-	if len(w.calls) != 0 {
-		t.Fatalf("got %d calls, want none", len(w.calls))
+	copyLinesPooled(pr, &bp, &w, func(err error) { t.Errorf("failed(%v)", err) })
+	if len(w.calls) != 0 || bp.held.Load() != 0 {
+		t.Fatalf("got %d calls and %d pool buffers out, want none", len(w.calls), bp.held.Load())
 	}
 }
