@@ -39,7 +39,9 @@ func RunOne(ctx context.Context, o OneOff, forward <-chan syscall.Signal) (int, 
 	cmd.SysProcAttr = attr
 	sp := newSpawner()
 	defer sp.close()
-	if err := sp.start(cmd); err != nil {
+	var err error
+	sp.do(func() { err = cmd.Start() })
+	if err != nil {
 		return exitCodeForStartError(err), err
 	}
 	done := make(chan struct{})

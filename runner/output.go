@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"syscall"
 
 	"github.com/creack/pty"
@@ -75,21 +74,23 @@ func openOutput(spec Spec) (*output, error) {
 	return &output{r: ptyReader{pm}, child: s, tty: true}, nil
 }
 
-// attach makes the child end cmd's stdout and stderr and sets its process
-// attributes: its own process group, or on a terminal its own session with
-// the terminal as controlling terminal (and so a group whose id is its pid).
-// Stdin is left to cmd (nil: /dev/null).
-func (o *output) attach(cmd *exec.Cmd) {
-	cmd.Stdout = o.child
-	cmd.Stderr = o.child
-	attr := procAttr()
+// attr returns the attributes that start spec's process on this output: the
+// child end as stdout and stderr, stdin from null, and its own process group,
+// or on a terminal its own session with the terminal as controlling terminal
+// (and so a group whose id is its pid).
+func (o *output) attr(spec Spec, null *os.File) *os.ProcAttr {
+	sys := procAttr()
 	if o.tty {
-		attr.Setpgid = false // a session leader already leads its own group
-		attr.Setsid = true
-		attr.Setctty = true
-		attr.Ctty = 1 // a descriptor number in the child: its stdout
+		sys.Setpgid = false // a session leader already leads its own group
+		sys.Setsid = true
+		sys.Setctty = true
+		sys.Ctty = 1 // a descriptor number in the child: its stdout
 	}
-	cmd.SysProcAttr = attr
+	env := spec.Env
+	if env == nil {
+		env = []string{} // nil would hand on ganger's own environment
+	}
+	return &os.ProcAttr{Dir: spec.Dir, Env: env, Files: []*os.File{null, o.child, o.child}, Sys: sys}
 }
 
 // started closes ganger's copy of the child end, once the child has its own:

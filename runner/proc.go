@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -163,16 +164,20 @@ func (r *run) launch(p *proc) error {
 	if err != nil {
 		return err
 	}
-	cmd := startCmd(p.spec)
-	out.attach(cmd)
-	err = r.sp.start(cmd)
+	null, err := r.devNull()
+	if err != nil {
+		out.child.Close()
+		out.r.Close()
+		return err
+	}
+	proc, err := startProcess(r.sp, p.spec, out.attr(p.spec, null))
 	out.started()
 	if err != nil {
 		out.r.Close()
 		return err
 	}
 	gen := p.gen
-	p.pid = cmd.Process.Pid
+	p.pid = proc.Pid
 	p.waiting = true
 	p.groupGone = false
 	readDone := make(chan struct{})
@@ -204,7 +209,7 @@ func (r *run) launch(p *proc) error {
 		}
 		copyLinesPooled(out.r, &r.bufs, lw, failed)
 	}()
-	report := func() {
+	report := func(st *os.ProcessState) {
 		// Let the output written before the exit arrive before the exit is
 		// reported. A background child may hold the pipe open for much
 		// longer, so the wait is bounded.
@@ -215,15 +220,15 @@ func (r *run) launch(p *proc) error {
 		}
 		t.Stop()
 		select {
-		case r.exits <- exitMsg{p: p, state: cmd.ProcessState}:
+		case r.exits <- exitMsg{p: p, state: st}:
 		case <-r.quit:
 		}
 	}
 	// The exit watch tells when the process has exited; only then does a
 	// goroutine reap it (at once) and report. Without the watch a goroutine
 	// waits for it.
-	if !r.ew.add(p.pid, func() { go func() { cmd.Wait(); report() }() }) {
-		go func() { waitChild(cmd); report() }()
+	if !r.ew.add(p.pid, func() { go func() { report(reap(proc)) }() }) {
+		go func() { report(waitChild(proc)) }()
 	}
 	return nil
 }

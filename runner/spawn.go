@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"os/exec"
 	"runtime"
 )
 
@@ -15,8 +14,8 @@ type spawner struct {
 }
 
 type spawnReq struct {
-	cmd   *exec.Cmd
-	reply chan error
+	start func() // forks and execs; runs on the spawner's thread
+	reply chan struct{}
 }
 
 func newSpawner() *spawner {
@@ -27,17 +26,19 @@ func newSpawner() *spawner {
 		// it, which is what we want once no child needs it.
 		defer close(s.done)
 		for r := range s.reqs {
-			r.reply <- r.cmd.Start()
+			r.start()
+			r.reply <- struct{}{}
 		}
 	}()
 	return s
 }
 
-// start starts cmd on the spawner's thread.
-func (s *spawner) start(cmd *exec.Cmd) error {
-	reply := make(chan error, 1)
-	s.reqs <- spawnReq{cmd: cmd, reply: reply}
-	return <-reply
+// do runs start, which starts a child (exec.Cmd.Start or os.StartProcess),
+// on the spawner's thread and returns when it has.
+func (s *spawner) do(start func()) {
+	reply := make(chan struct{}, 1)
+	s.reqs <- spawnReq{start: start, reply: reply}
+	<-reply
 }
 
 // close retires the thread. Call it only when every child started by this

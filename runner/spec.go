@@ -12,7 +12,7 @@ type Spec struct {
 	Type       string         // process type, "web"
 	Argv       []string       // program and arguments; see ShellArgv
 	Dir        string         // working directory
-	Env        []string       // the complete environment, "KEY=VALUE"
+	Env        []string       // the complete environment, "KEY=VALUE", each key once; passed as is
 	Port       int            // the PORT it was given, for status only
 	StopSignal syscall.Signal // sent to the group on stop; 0 means SIGTERM
 	TTY        *TTY           // run on a pseudo-terminal of this size; nil: a pipe

@@ -267,6 +267,27 @@ type run struct {
 	grace     *time.Timer
 	graceC    <-chan time.Time
 	orphanSig map[int]bool // adopted orphans already sent the stop signal
+	null      *os.File     // /dev/null, every child's stdin; opened by devNull
+}
+
+// devNull returns /dev/null open for reading, opened on first use and shared
+// by every child as its stdin; Run closes it.
+func (r *run) devNull() (*os.File, error) {
+	if r.null == nil {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			return nil, fmt.Errorf("open the children's stdin: %w", err)
+		}
+		r.null = f
+	}
+	return r.null, nil
+}
+
+// reap waits for p, which has exited or is about to, and returns its state;
+// nil if it cannot be waited for.
+func reap(p *os.Process) *os.ProcessState {
+	st, _ := p.Wait()
+	return st
 }
 
 // Run starts every spec and supervises them until all are gone. The first
@@ -294,6 +315,11 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 	}
 	defer r.sp.close()
 	defer r.ew.close()
+	defer func() {
+		if r.null != nil {
+			r.null.Close()
+		}
+	}()
 
 	var sigchld chan os.Signal
 	if s.opts.Reap && becomeSubreaper() {
@@ -754,8 +780,10 @@ func exitStatus(st *os.ProcessState) (int, syscall.Signal) {
 	return st.ExitCode(), 0
 }
 
+// exitCodeForStartError is the shell's code for a program that could not
+// be started: 127 when it does not exist, 126 otherwise.
 func exitCodeForStartError(err error) int {
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, exec.ErrNotFound) {
 		return 127
 	}
 	return 126
@@ -801,13 +829,21 @@ var signalNames = map[string]syscall.Signal{
 	"ALRM": syscall.SIGALRM,
 }
 
-// startCmd is exec.Command for argv; split out for the proc code.
-func startCmd(spec Spec) *exec.Cmd {
-	cmd := exec.Command(spec.Argv[0], spec.Argv[1:]...)
-	cmd.Dir = spec.Dir
-	cmd.Env = spec.Env
-	if cmd.Env == nil {
-		cmd.Env = []string{}
+// startProcess starts spec's program with attr on sp's thread. A program
+// named without a slash is looked up in ganger's PATH, as exec.Command does.
+// Unlike exec.Cmd it neither copies the environment (spec.Env has no
+// repeated keys) nor opens /dev/null for each child.
+func startProcess(sp *spawner, spec Spec, attr *os.ProcAttr) (*os.Process, error) {
+	path := spec.Argv[0]
+	if !strings.Contains(path, "/") {
+		lp, err := exec.LookPath(path)
+		if err != nil {
+			return nil, err
+		}
+		path = lp
 	}
-	return cmd
+	var p *os.Process
+	var err error
+	sp.do(func() { p, err = os.StartProcess(path, spec.Argv, attr) })
+	return p, err
 }

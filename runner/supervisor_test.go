@@ -186,6 +186,7 @@ func TestStartFailure(t *testing.T) {
 		code int
 	}{
 		{"not found", []string{filepath.Join(t.TempDir(), "missing")}, 127},
+		{"not in PATH", []string{"ganger-test-no-such-program"}, 127},
 		{"not executable", []string{notExec}, 126},
 	}
 	for _, tt := range tests {

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,18 +48,18 @@ func reapPid(pid int) bool {
 	return got == pid || err == unix.ECHILD
 }
 
-// waitChild waits for cmd's process to exit and reaps it. The wait parks the
-// goroutine in Go's poller on a pidfd (Linux 5.3 and later) rather than
-// blocking an OS thread in wait4: fifty idle children then cost fifty parked
-// goroutines, not fifty threads with their stacks. Without pidfd support it
-// is cmd.Wait.
-func waitChild(cmd *exec.Cmd) {
-	if fd, err := unix.PidfdOpen(cmd.Process.Pid, 0); err == nil {
+// waitChild waits for p to exit, reaps it and returns its state. The wait
+// parks the goroutine in Go's poller on a pidfd (Linux 5.3 and later) rather
+// than blocking an OS thread in wait4: fifty idle children then cost fifty
+// parked goroutines, not fifty threads with their stacks. Without pidfd
+// support it is p.Wait.
+func waitChild(p *os.Process) *os.ProcessState {
+	if fd, err := unix.PidfdOpen(p.Pid, 0); err == nil {
 		// The child cannot be reaped by anyone else before this: only
-		// cmd.Wait reaps it, and orphan reaping skips owned pids.
+		// reap reaps it, and orphan reaping skips owned pids.
 		waitPidfd(fd)
 	}
-	cmd.Wait() // the child has exited: this reaps it without blocking
+	return reap(p) // the child has exited: this reaps it without blocking
 }
 
 // waitPidfd returns once the process behind pidfd has exited, and closes

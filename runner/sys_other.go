@@ -3,7 +3,7 @@
 package runner
 
 import (
-	"os/exec"
+	"os"
 	"syscall"
 )
 
@@ -19,8 +19,8 @@ func reapPid(pid int) bool {
 	return got == pid || err == syscall.ECHILD
 }
 
-// waitChild waits for cmd's process to exit and reaps it.
-func waitChild(cmd *exec.Cmd) { cmd.Wait() }
+// waitChild waits for p to exit, reaps it and returns its state.
+func waitChild(p *os.Process) *os.ProcessState { return reap(p) }
 
 // exitWatch is Linux's: here each child is waited for by its own goroutine.
 type exitWatch struct{}
