@@ -253,7 +253,10 @@ func (r *run) leaderExited(m exitMsg) {
 	r.event(Event{Kind: Exited, Name: p.spec.Name, PID: p.pid, Code: p.code, Signal: p.signal})
 	switch {
 	case r.stopping:
-		// The formation's ladder takes care of the rest.
+		// The formation's ladder takes care of the rest. Whether the group
+		// is empty is asked now, while the others are still stopping,
+		// rather than for every group once the last has exited.
+		r.groupLeft(p)
 	case p.state == StateStopping:
 		r.checkGone()
 	default:

@@ -426,6 +426,10 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 		}
 		r.checkWaiters()
 	}
+	// finished has seen every group empty.
+	if wd := r.s.opts.Watchdog; wd != nil {
+		wd.Clear()
+	}
 	if r.grace != nil {
 		r.grace.Stop()
 	}
@@ -642,7 +646,9 @@ func (r *run) groupLeft(p *proc) bool {
 		return true
 	}
 	p.groupGone = true
-	if wd := r.s.opts.Watchdog; wd != nil {
+	// While stopping, the watchdog is cleared at once when the run ends:
+	// fifty removals there were the longest step after the last exit.
+	if wd := r.s.opts.Watchdog; wd != nil && !r.stopping {
 		wd.Remove(p.pid)
 	}
 	return false

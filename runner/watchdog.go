@@ -14,7 +14,8 @@ import (
 // watchdogScript in its own process group, reading a pipe on which ganger
 // writes the process groups it owns. When the pipe closes with groups still
 // listed, ganger died without stopping them: the watchdog kills them all.
-// On a clean exit ganger has removed every group before closing the pipe.
+// On a clean exit ganger has removed every group, or cleared the list at
+// once, before closing the pipe.
 //
 // It is a shell, not a re-exec of ganger, because it starts while the
 // formation starts: a shell is up in about a millisecond, where a second Go
@@ -27,8 +28,8 @@ type Watchdog struct {
 	cmd   *exec.Cmd
 }
 
-// watchdogScript reads "+PGID" and "-PGID" lines until EOF, then sends
-// SIGKILL to every group still recorded. It ignores the signals a terminal
+// watchdogScript reads "+PGID" and "-PGID" lines, and "=" to forget every
+// group, until EOF, then sends SIGKILL to every group still recorded. It ignores the signals a terminal
 // or a signal to ganger's group would send (it must see ganger's end to act
 // on it), and says "ready" on its stdout once it does. Lines that are not a
 // sign and a pgid > 1 are ignored, and so is a last line without a newline
@@ -39,6 +40,7 @@ echo ready
 exec >/dev/null
 g=' '
 while IFS= read -r l; do
+	case $l in =) g=' '; continue ;; esac
 	p=${l#?}
 	case $p in '' | *[!0-9]* | 0* | 1) continue ;; esac
 	case $l in
@@ -86,12 +88,17 @@ func (wd *Watchdog) Pid() int { return wd.cmd.Process.Pid }
 
 // Add records process group pgid. Once it has returned, the watchdog guards
 // the group and ignores the signals it must outlive.
-func (wd *Watchdog) Add(pgid int) { wd.send('+', pgid) }
+func (wd *Watchdog) Add(pgid int) { wd.send("+" + strconv.Itoa(pgid) + "\n") }
 
 // Remove forgets process group pgid (it is empty).
-func (wd *Watchdog) Remove(pgid int) { wd.send('-', pgid) }
+func (wd *Watchdog) Remove(pgid int) { wd.send("-" + strconv.Itoa(pgid) + "\n") }
 
-func (wd *Watchdog) send(op byte, pgid int) {
+// Clear forgets every group: call it only when all of them are empty. One
+// line instead of one per group keeps the end of a shutdown short: the shell
+// reads its input a byte at a time.
+func (wd *Watchdog) Clear() { wd.send("=\n") }
+
+func (wd *Watchdog) send(line string) {
 	wd.mu.Lock()
 	defer wd.mu.Unlock()
 	if wd.w == nil {
@@ -105,7 +112,7 @@ func (wd *Watchdog) send(op byte, pgid int) {
 		wd.ready.Close()
 		wd.ready = nil
 	}
-	wd.w.Write([]byte(string(op) + strconv.Itoa(pgid) + "\n"))
+	wd.w.WriteString(line)
 }
 
 // Close closes the pipe and waits for the watchdog to exit. Any group still

@@ -120,6 +120,28 @@ func TestWatchdog(t *testing.T) {
 			}
 		}
 	})
+	t.Run("spares every group once cleared", func(t *testing.T) {
+		t.Parallel()
+		a, b, c := startGroup(t), startGroup(t), startGroup(t)
+		// A group added after the clear is guarded again.
+		wd := startTestWatchdog(t, fmt.Sprintf("+%d\n+%d\n", a.pgid(), b.pgid()))
+		wd.Clear()
+		wd.Add(c.pgid())
+		if err := wd.Close(); err != nil {
+			t.Fatalf("watchdog: %v", err)
+		}
+		select {
+		case <-c.done:
+		case <-time.After(testDeadline):
+			t.Fatalf("group %d, added after the clear, still running after the watchdog ended", c.pgid())
+		}
+		for _, g := range []*group{a, b} {
+			syscall.Kill(g.pgid(), syscall.SIGUSR1)
+			if line, err := g.out.ReadString('\n'); line != "usr1 leader\n" {
+				t.Errorf("group %d was killed after the clear (read %q, %v)", g.pgid(), line, err)
+			}
+		}
+	})
 	t.Run("outlives the terminal's signals", func(t *testing.T) {
 		t.Parallel()
 		a := startGroup(t)
