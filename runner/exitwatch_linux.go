@@ -21,9 +21,17 @@ type exitWatch struct {
 	done    chan struct{}    // closed when loop has returned
 }
 
-// newExitWatch returns a running watch, or nil when this kernel or the
-// poller cannot have one (callers then wait for each child by itself).
+// newExitWatch returns a running watch, or nil when this kernel (before
+// Linux 5.3) or the poller cannot have one (callers then wait for each
+// child by itself).
 func newExitWatch() *exitWatch {
+	// Children are started with a pidfd only when the watch exists: a
+	// kernel that opens one for this process makes them in clone too.
+	self, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		return nil
+	}
+	unix.Close(self)
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil
@@ -43,17 +51,16 @@ func newExitWatch() *exitWatch {
 	return w
 }
 
-// add calls exited, on the watch's goroutine, once process pid has exited
-// (it is not reaped: the caller's Wait does that). exited must not block.
-// It reports false when pid cannot be watched, and then never calls exited.
-func (w *exitWatch) add(pid int, exited func()) bool {
+// add calls exited, on the watch's goroutine, once the process behind pidfd
+// has exited (it is not reaped: exited does that). exited may block only on
+// the supervisor. add takes pidfd and closes it once the exit is seen; it
+// reports false when the process cannot be watched, and then leaves pidfd
+// to the caller and never calls exited.
+func (w *exitWatch) add(pidfd int, exited func()) bool {
 	if w == nil {
 		return false
 	}
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return false
-	}
+	fd := pidfd
 	w.mu.Lock()
 	w.waiting[int32(fd)] = exited
 	w.mu.Unlock()
@@ -63,7 +70,6 @@ func (w *exitWatch) add(pid int, exited func()) bool {
 		w.mu.Lock()
 		delete(w.waiting, int32(fd))
 		w.mu.Unlock()
-		unix.Close(fd)
 		return false
 	}
 	return true

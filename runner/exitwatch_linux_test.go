@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestExitWatch has forty children exit at once (more than one epoll_wait
@@ -36,8 +38,13 @@ func TestExitWatch(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmds = append(cmds, cmd)
-		if !w.add(cmd.Process.Pid, func() { exited <- i }) {
-			t.Fatal("add refused a fresh child (no pidfd?)")
+		pidfd, err := unix.PidfdOpen(cmd.Process.Pid, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !w.add(pidfd, func() { exited <- i }) {
+			unix.Close(pidfd)
+			t.Fatal("add refused a fresh child's pidfd")
 		}
 	}
 	pr.Close()
@@ -74,8 +81,14 @@ func TestExitWatch(t *testing.T) {
 	if err := late.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if w.add(late.Process.Pid, func() { t.Error("reported after close") }) {
+	pidfd, err := unix.PidfdOpen(late.Process.Pid, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.add(pidfd, func() { t.Error("reported after close") }) {
 		t.Error("add after close succeeded")
+	} else if err := unix.Close(pidfd); err != nil {
+		t.Errorf("the refused pidfd was not left to the caller: %v", err)
 	}
 	if err := late.Wait(); late.ProcessState.ExitCode() != 3 {
 		t.Errorf("late child: %v, want exit status 3", err)

@@ -76,6 +76,13 @@ var helpers = map[string]func(args []string) int{
 		hang()
 		return 0
 	},
+	// leave: start a grandchild (it dies of SIGTERM) that stays in the
+	// group and shares the output, print "bye" and exit 3 while it lives.
+	"leave": func(args []string) int {
+		spawnGrandchild("die", false)
+		fmt.Println("bye")
+		return 3
+	},
 	// escape PIDFILE MODE: double-fork a grandchild (MODE as for
 	// "grandchild") into a new session, so that it leaves the group; its pid
 	// goes to PIDFILE. The middle process exits at once, orphaning it.

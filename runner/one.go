@@ -53,7 +53,12 @@ func RunOne(ctx context.Context, o OneOff, forward <-chan syscall.Signal) (int, 
 	for {
 		select {
 		case <-done:
-			code, _ := exitStatus(cmd.ProcessState)
+			var ws syscall.WaitStatus
+			ok := false
+			if st := cmd.ProcessState; st != nil {
+				ws, ok = st.Sys().(syscall.WaitStatus)
+			}
+			code, _ := exitStatus(ws, ok)
 			return code, nil
 		case sig := <-forward:
 			cmd.Process.Signal(sig)

@@ -78,7 +78,7 @@ func openOutput(spec Spec) (*output, error) {
 // child end as stdout and stderr, stdin from null, and its own process group,
 // or on a terminal its own session with the terminal as controlling terminal
 // (and so a group whose id is its pid).
-func (o *output) attr(spec Spec, null *os.File) *os.ProcAttr {
+func (o *output) attr(spec Spec, null *os.File) *syscall.ProcAttr {
 	sys := procAttr()
 	if o.tty {
 		sys.Setpgid = false // a session leader already leads its own group
@@ -86,11 +86,10 @@ func (o *output) attr(spec Spec, null *os.File) *os.ProcAttr {
 		sys.Setctty = true
 		sys.Ctty = 1 // a descriptor number in the child: its stdout
 	}
-	env := spec.Env
-	if env == nil {
-		env = []string{} // nil would hand on ganger's own environment
-	}
-	return &os.ProcAttr{Dir: spec.Dir, Env: env, Files: []*os.File{null, o.child, o.child}, Sys: sys}
+	// Fd leaves the descriptors blocking, as os.StartProcess would: null
+	// is not pollable, and the child end is closed once the child has it.
+	out := o.child.Fd()
+	return &syscall.ProcAttr{Dir: spec.Dir, Env: spec.Env, Files: []uintptr{null.Fd(), out, out}, Sys: sys}
 }
 
 // started closes ganger's copy of the child end, once the child has its own:

@@ -3,10 +3,10 @@ package runner
 import (
 	"context"
 	"fmt"
-	"os"
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -170,14 +170,14 @@ func (r *run) launch(p *proc) error {
 		out.r.Close()
 		return err
 	}
-	proc, err := startProcess(r.sp, p.spec, out.attr(p.spec, null))
+	pid, pidfd, err := startProcess(r.sp, p.spec, out.attr(p.spec, null), r.ew != nil)
 	out.started()
 	if err != nil {
 		out.r.Close()
 		return err
 	}
 	gen := p.gen
-	p.pid = proc.Pid
+	p.pid = pid
 	p.waiting = true
 	p.groupGone = false
 	readDone := make(chan struct{})
@@ -198,7 +198,9 @@ func (r *run) launch(p *proc) error {
 		p.stopProbe = cancel
 		go r.probePort(ctx, p, gen, p.spec.Port)
 	}
+	j := &exitJoin{r: r, p: p}
 	go func() {
+		defer j.outputEnded()
 		defer close(readDone)
 		defer out.r.Close()
 		failed := func(err error) {
@@ -209,28 +211,83 @@ func (r *run) launch(p *proc) error {
 		}
 		copyLinesPooled(out.r, &r.bufs, lw, failed)
 	}()
-	report := func(st *os.ProcessState) {
-		// Let the output written before the exit arrive before the exit is
-		// reported. A background child may hold the pipe open for much
-		// longer, so the wait is bounded.
-		t := time.NewTimer(100 * time.Millisecond)
-		select {
-		case <-readDone:
-		case <-t.C:
-		}
-		t.Stop()
-		select {
-		case r.exits <- exitMsg{p: p, state: st}:
-		case <-r.quit:
-		}
-	}
-	// The exit watch tells when the process has exited; only then does a
-	// goroutine reap it (at once) and report. Without the watch a goroutine
+	// The exit watch tells when the process has exited; it is then reaped
+	// at once, on the watch's goroutine. Without the watch a goroutine
 	// waits for it.
-	if !r.ew.add(p.pid, func() { go func() { report(reap(proc)) }() }) {
-		go func() { report(waitChild(proc)) }()
+	exited := func() { j.exited(reap(pid)) }
+	if pidfd < 0 || !r.ew.add(pidfd, exited) {
+		go func() {
+			waitChild(pid, pidfd)
+			exited()
+		}()
 	}
 	return nil
+}
+
+// outputGrace is how long the report of an exit waits for the end of the
+// process's output: a background child may hold the pipe open for much
+// longer.
+const outputGrace = 100 * time.Millisecond
+
+// exitJoin reports a process's exit to the supervisor once its output has
+// been read to the end, so that its last lines come before its exit, or
+// outputGrace after the exit, whichever is first. The exit and the end of
+// the output arrive on different goroutines, in either order; whichever
+// completes the pair sends the report, once.
+type exitJoin struct {
+	r *run
+	p *proc
+
+	mu     sync.Mutex
+	status syscall.WaitStatus
+	ok     bool // status is known
+	done   bool // the process has exited and been reaped
+	ended  bool // the output has been read to the end
+	sent   bool
+	grace  *time.Timer
+}
+
+// exited records the reaped process's status.
+func (j *exitJoin) exited(status syscall.WaitStatus, ok bool) {
+	j.mu.Lock()
+	j.status, j.ok, j.done = status, ok, true
+	if !j.ended {
+		j.grace = time.AfterFunc(outputGrace, j.send)
+		j.mu.Unlock()
+		return
+	}
+	j.mu.Unlock()
+	j.send()
+}
+
+// outputEnded records that the reader has returned.
+func (j *exitJoin) outputEnded() {
+	j.mu.Lock()
+	j.ended = true
+	done := j.done
+	if j.grace != nil {
+		j.grace.Stop()
+	}
+	j.mu.Unlock()
+	if done {
+		j.send()
+	}
+}
+
+// send reports the exit, unless it has been.
+func (j *exitJoin) send() {
+	j.mu.Lock()
+	if j.sent {
+		j.mu.Unlock()
+		return
+	}
+	j.sent = true
+	m := exitMsg{p: j.p, status: j.status, ok: j.ok}
+	j.mu.Unlock()
+	select {
+	case j.r.exits <- m:
+	case <-j.r.quit:
+	}
 }
 
 func (r *run) sendReady(m readyMsg) {
@@ -249,7 +306,7 @@ func (r *run) leaderExited(m exitMsg) {
 		p.stopProbe = nil
 	}
 	p.exited = true
-	p.code, p.signal = exitStatus(m.state)
+	p.code, p.signal = exitStatus(m.status, m.ok)
 	r.event(Event{Kind: Exited, Name: p.spec.Name, PID: p.pid, Code: p.code, Signal: p.signal})
 	switch {
 	case r.stopping:

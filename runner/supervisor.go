@@ -221,8 +221,9 @@ type waiter struct {
 }
 
 type exitMsg struct {
-	p     *proc
-	state *os.ProcessState
+	p      *proc
+	status syscall.WaitStatus
+	ok     bool // false: the process could not be waited for
 }
 
 // timerKind says what a proc's timer was for.
@@ -283,11 +284,16 @@ func (r *run) devNull() (*os.File, error) {
 	return r.null, nil
 }
 
-// reap waits for p, which has exited or is about to, and returns its state;
-// nil if it cannot be waited for.
-func reap(p *os.Process) *os.ProcessState {
-	st, _ := p.Wait()
-	return st
+// reap waits for the child pid, which has exited or is about to, and
+// returns its status; ok is false if it cannot be waited for.
+func reap(pid int) (status syscall.WaitStatus, ok bool) {
+	for {
+		got, err := syscall.Wait4(pid, &status, 0, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		return status, err == nil && got == pid
+	}
 }
 
 // Run starts every spec and supervises them until all are gone. The first
@@ -775,15 +781,16 @@ func (r *run) drainReaders() {
 	}
 }
 
-// exitStatus returns the exit code, 128+n for death by signal n, and n.
-func exitStatus(st *os.ProcessState) (int, syscall.Signal) {
-	if st == nil {
+// exitStatus returns the exit code, 128+n for death by signal n, and n; 1
+// when the status is not known.
+func exitStatus(ws syscall.WaitStatus, ok bool) (int, syscall.Signal) {
+	switch {
+	case !ok:
 		return 1, 0
-	}
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+	case ws.Signaled():
 		return 128 + int(ws.Signal()), ws.Signal()
 	}
-	return st.ExitCode(), 0
+	return ws.ExitStatus(), 0
 }
 
 // exitCodeForStartError is the shell's code for a program that could not
@@ -837,19 +844,22 @@ var signalNames = map[string]syscall.Signal{
 
 // startProcess starts spec's program with attr on sp's thread. A program
 // named without a slash is looked up in ganger's PATH, as exec.Command does.
-// Unlike exec.Cmd it neither copies the environment (spec.Env has no
-// repeated keys) nor opens /dev/null for each child.
-func startProcess(sp *spawner, spec Spec, attr *os.ProcAttr) (*os.Process, error) {
+// With withPidfd, and where the system has them, it also returns a pidfd of
+// the child (else -1). Unlike exec.Cmd it neither copies the environment
+// (spec.Env has no repeated keys) nor opens /dev/null for each child, and
+// unlike os.StartProcess it opens no second pidfd.
+func startProcess(sp *spawner, spec Spec, attr *syscall.ProcAttr, withPidfd bool) (pid, pidfd int, err error) {
 	path := spec.Argv[0]
 	if !strings.Contains(path, "/") {
 		lp, err := exec.LookPath(path)
 		if err != nil {
-			return nil, err
+			return 0, -1, err
 		}
 		path = lp
 	}
-	var p *os.Process
-	var err error
-	sp.do(func() { p, err = os.StartProcess(path, spec.Argv, attr) })
-	return p, err
+	sp.do(func() { pid, pidfd, err = startChild(path, spec.Argv, attr, withPidfd) })
+	if err != nil {
+		return 0, -1, &os.PathError{Op: "fork/exec", Path: path, Err: err}
+	}
+	return pid, pidfd, nil
 }

@@ -128,6 +128,28 @@ type lineFunc func(p []byte) error
 
 func (f lineFunc) WriteLines(p []byte) error { return f(p) }
 
+// A leader that exits while a grandchild still holds its output open is
+// reported outputGrace after its exit, not when the output ends: its exit
+// then stops the formation, and the grandchild with it. (Without Reap,
+// which the tests must not set in their own process, the orphaned
+// grandchild is reaped by init, which may take a while.)
+func TestExitWhileOutputHeld(t *testing.T) {
+	t.Parallel()
+	r := startRun(t, Options{Timeout: time.Minute}, []Spec{helper("web.1", "leave")})
+	res, err := r.wait(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Result{Cause: "web.1", Code: 3}); res != want {
+		t.Errorf("Result = %+v, want %+v", res, want)
+	}
+	if ex := r.rec.event(t, Exited, "web.1"); ex.Code != 3 {
+		t.Errorf("web.1 exited with %d, want 3", ex.Code)
+	}
+	r.rec.waitLine(t, "web.1", "bye")
+	r.checkNothingLeft(t)
+}
+
 // The output a process wrote before exiting is delivered before its exit,
 // even when the reader is slower than the exit.
 func TestOutputBeforeExit(t *testing.T) {

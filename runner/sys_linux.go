@@ -48,18 +48,37 @@ func reapPid(pid int) bool {
 	return got == pid || err == unix.ECHILD
 }
 
-// waitChild waits for p to exit, reaps it and returns its state. The wait
-// parks the goroutine in Go's poller on a pidfd (Linux 5.3 and later) rather
-// than blocking an OS thread in wait4: fifty idle children then cost fifty
-// parked goroutines, not fifty threads with their stacks. Without pidfd
-// support it is p.Wait.
-func waitChild(p *os.Process) *os.ProcessState {
-	if fd, err := unix.PidfdOpen(p.Pid, 0); err == nil {
+// startChild starts path with attr and, with withPidfd, returns a pidfd of
+// the child (else -1): the kernel makes it in the same clone, so no second
+// call can race with the child's exit.
+func startChild(path string, argv []string, attr *syscall.ProcAttr, withPidfd bool) (pid, pidfd int, err error) {
+	pidfd = -1
+	if withPidfd {
+		attr.Sys.PidFD = &pidfd
+	}
+	pid, _, err = syscall.StartProcess(path, argv, attr)
+	if err != nil {
+		return 0, -1, err
+	}
+	return pid, pidfd, nil
+}
+
+// waitChild returns once the child pid has exited, without reaping it. With
+// a pidfd (which it closes) the wait parks the goroutine in Go's poller
+// rather than blocking an OS thread: fifty idle children then cost fifty
+// parked goroutines, not fifty threads with their stacks. Without one it
+// leaves the waiting to reap.
+func waitChild(pid, pidfd int) {
+	if pidfd < 0 {
+		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+			pidfd = fd
+		}
+	}
+	if pidfd >= 0 {
 		// The child cannot be reaped by anyone else before this: only
 		// reap reaps it, and orphan reaping skips owned pids.
-		waitPidfd(fd)
+		waitPidfd(pidfd)
 	}
-	return reap(p) // the child has exited: this reaps it without blocking
 }
 
 // waitPidfd returns once the process behind pidfd has exited, and closes

@@ -2,10 +2,7 @@
 
 package runner
 
-import (
-	"os"
-	"syscall"
-)
+import "syscall"
 
 func procAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
 
@@ -19,12 +16,18 @@ func reapPid(pid int) bool {
 	return got == pid || err == syscall.ECHILD
 }
 
-// waitChild waits for p to exit, reaps it and returns its state.
-func waitChild(p *os.Process) *os.ProcessState { return reap(p) }
+// startChild starts path with attr; there are no pidfds here.
+func startChild(path string, argv []string, attr *syscall.ProcAttr, withPidfd bool) (pid, pidfd int, err error) {
+	pid, _, err = syscall.StartProcess(path, argv, attr)
+	return pid, -1, err
+}
+
+// waitChild leaves the waiting to reap.
+func waitChild(pid, pidfd int) {}
 
 // exitWatch is Linux's: here each child is waited for by its own goroutine.
 type exitWatch struct{}
 
-func newExitWatch() *exitWatch                       { return nil }
-func (w *exitWatch) add(pid int, exited func()) bool { return false }
-func (w *exitWatch) close()                          {}
+func newExitWatch() *exitWatch                         { return nil }
+func (w *exitWatch) add(pidfd int, exited func()) bool { return false }
+func (w *exitWatch) close()                            {}
