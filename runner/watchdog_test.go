@@ -60,6 +60,36 @@ func startGroup(t *testing.T) *group {
 
 func (g *group) pgid() int { return g.cmd.Process.Pid }
 
+// waitKilled waits for each of groups to end, as the watchdog's end should
+// have made them, and checks that SIGKILL did it.
+func waitKilled(t *testing.T, groups ...*group) {
+	t.Helper()
+	for _, g := range groups {
+		select {
+		case <-g.done:
+		case <-time.After(testDeadline):
+			t.Fatalf("group %d still running after the watchdog ended", g.pgid())
+		}
+		ws, _ := g.state.Sys().(syscall.WaitStatus)
+		if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+			t.Errorf("group %d: %v, want killed by SIGKILL", g.pgid(), g.state)
+		}
+	}
+}
+
+// checkSpared checks that the watchdog, now ended, killed none of groups:
+// each answers a signal sent after any SIGKILL would have been (a killed
+// process would close its output instead).
+func checkSpared(t *testing.T, when string, groups ...*group) {
+	t.Helper()
+	for _, g := range groups {
+		syscall.Kill(g.pgid(), syscall.SIGUSR1)
+		if line, err := g.out.ReadString('\n'); line != "usr1 leader\n" {
+			t.Errorf("group %d was killed %s (read %q, %v)", g.pgid(), when, line, err)
+		}
+	}
+}
+
 // startTestWatchdog starts the real watchdog and writes in to it as ganger
 // would (in may hold what ganger never writes), without closing the pipe.
 func startTestWatchdog(t *testing.T, in string) *Watchdog {
@@ -85,17 +115,7 @@ func TestWatchdog(t *testing.T) {
 		if err := wd.Close(); err != nil {
 			t.Fatalf("watchdog: %v", err)
 		}
-		for _, g := range []*group{a, b} {
-			select {
-			case <-g.done:
-			case <-time.After(testDeadline):
-				t.Fatalf("group %d still running after the watchdog ended", g.pgid())
-			}
-			ws, _ := g.state.Sys().(syscall.WaitStatus)
-			if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-				t.Errorf("group %d: %v, want killed by SIGKILL", g.pgid(), g.state)
-			}
-		}
+		waitKilled(t, a, b)
 	})
 	t.Run("spares groups removed", func(t *testing.T) {
 		t.Parallel()
@@ -111,14 +131,7 @@ func TestWatchdog(t *testing.T) {
 		if err := wd.Close(); err != nil {
 			t.Fatalf("watchdog: %v", err)
 		}
-		// Still alive: each answers a signal sent after any SIGKILL would
-		// have been (a killed process would close its output instead).
-		for _, g := range []*group{a, b, c} {
-			syscall.Kill(g.pgid(), syscall.SIGUSR1)
-			if line, err := g.out.ReadString('\n'); line != "usr1 leader\n" {
-				t.Errorf("group %d was killed after being removed (read %q, %v)", g.pgid(), line, err)
-			}
-		}
+		checkSpared(t, "after being removed", a, b, c)
 	})
 	t.Run("spares every group once cleared", func(t *testing.T) {
 		t.Parallel()
@@ -130,17 +143,8 @@ func TestWatchdog(t *testing.T) {
 		if err := wd.Close(); err != nil {
 			t.Fatalf("watchdog: %v", err)
 		}
-		select {
-		case <-c.done:
-		case <-time.After(testDeadline):
-			t.Fatalf("group %d, added after the clear, still running after the watchdog ended", c.pgid())
-		}
-		for _, g := range []*group{a, b} {
-			syscall.Kill(g.pgid(), syscall.SIGUSR1)
-			if line, err := g.out.ReadString('\n'); line != "usr1 leader\n" {
-				t.Errorf("group %d was killed after the clear (read %q, %v)", g.pgid(), line, err)
-			}
-		}
+		waitKilled(t, c)
+		checkSpared(t, "after the clear", a, b)
 	})
 	t.Run("outlives the terminal's signals", func(t *testing.T) {
 		t.Parallel()
@@ -153,10 +157,6 @@ func TestWatchdog(t *testing.T) {
 		if err := wd.Close(); err != nil {
 			t.Fatalf("watchdog died of a signal it should ignore: %v", err)
 		}
-		select {
-		case <-a.done:
-		case <-time.After(testDeadline):
-			t.Fatalf("group %d still running after the watchdog ended", a.pgid())
-		}
+		waitKilled(t, a)
 	})
 }
