@@ -2,7 +2,6 @@ package export
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"os/user"
 	"path"
@@ -484,11 +484,11 @@ func writeAtomic(root *os.Root, name string, data []byte, mode fs.FileMode, own 
 	var f *os.File
 	var tmp string
 	for range 10 {
-		var rnd [6]byte
-		if _, err := rand.Read(rnd[:]); err != nil {
-			return err
-		}
-		tmp = dir + "." + base + ".tmp-" + hex.EncodeToString(rnd[:])
+		// O_EXCL makes the name safe, and the random part need only be
+		// unpredictable enough to make collisions rare: math/rand's
+		// generator is seeded from the kernel, and unlike crypto/rand it
+		// links no code that every start of ganger would initialise.
+		tmp = dir + "." + base + ".tmp-" + strconv.FormatUint(rand.Uint64()&(1<<48-1), 36)
 		f, err = root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if !errors.Is(err, fs.ErrExist) {
 			break
