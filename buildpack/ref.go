@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // DefaultRegistry is the URL template the registry shorthand
@@ -71,11 +72,15 @@ type Ref struct {
 // String returns the reference as written.
 func (r Ref) String() string { return r.Raw }
 
+// The patterns compile on first use: every start of ganger would pay for
+// them otherwise.
 var (
-	revRE       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/+@-]*$`)
-	shorthandRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	scpRE       = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:`)
-	schemeRE    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
+	revRE       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/+@-]*$`) })
+	shorthandRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	})
+	scpRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:`) })
+	schemeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`) })
 )
 
 const refHint = "use a local path, file://PATH, https://HOST/REPO.git[#REF], ssh://..., git@HOST:REPO[#REF], an https tarball URL (.tgz, .tar.gz, .tar) or namespace/name"
@@ -151,13 +156,13 @@ func ParseRef(s, registry string) (Ref, error) {
 		}
 		r.Kind = KindGit
 		return r, nil
-	case strings.HasPrefix(loc, "ssh://"), scpRE.MatchString(loc):
+	case strings.HasPrefix(loc, "ssh://"), scpRE().MatchString(loc):
 		r.URL = loc
 		r.Kind = KindGit
 		return r, nil
-	case schemeRE.MatchString(loc):
+	case schemeRE().MatchString(loc):
 		return Ref{}, fmt.Errorf("buildpack reference %q: unsupported scheme; %s", raw, refHint)
-	case shorthandRE.MatchString(loc) && !strings.HasPrefix(loc, "."):
+	case shorthandRE().MatchString(loc) && !strings.HasPrefix(loc, "."):
 		if registry == "" {
 			registry = DefaultRegistry
 		}
@@ -185,7 +190,7 @@ func checkRev(raw, rev string) error {
 		return fmt.Errorf("buildpack reference %q: empty #ref", raw)
 	case strings.HasPrefix(rev, "-"):
 		return fmt.Errorf("buildpack reference %q: #ref starts with \"-\": refused, it would be read as an option", raw)
-	case len(rev) > 256 || !revRE.MatchString(rev) || strings.Contains(rev, ".."):
+	case len(rev) > 256 || !revRE().MatchString(rev) || strings.Contains(rev, ".."):
 		return fmt.Errorf("buildpack reference %q: #ref %q must be a branch, tag or commit (letters, digits, ._/+@-)", raw, rev)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -373,11 +374,13 @@ func (f *File) sorted() []*Process {
 	return out
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
+// yamlLine compiles on first use: every start of ganger would pay for it
+// otherwise.
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`line (\d+)`) })
 
 // yamlErrLine finds the line a yaml error names, 0 if none.
 func yamlErrLine(err error) int {
-	m := yamlLine.FindStringSubmatch(err.Error())
+	m := yamlLine().FindStringSubmatch(err.Error())
 	if m == nil {
 		return 0
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -65,11 +66,13 @@ const DefaultWorkDir = "/app"
 // them is dropped, as "ganger start" lets its own values win.
 var reserved = []string{"PORT", "PS", "DYNO"}
 
+// The patterns compile on first use: every start of ganger would pay for
+// them otherwise.
 var (
-	appNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	typeNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	userRE     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$`)
-	envKeyRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	appNameRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`) })
+	typeNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
+	userRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$`) })
+	envKeyRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 )
 
 // prepare validates app for format and returns the normalised copy the
@@ -79,7 +82,7 @@ func prepare(f format, app App) (App, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if len(app.Name) > 100 || !appNameRE.MatchString(app.Name) {
+	if len(app.Name) > 100 || !appNameRE().MatchString(app.Name) {
 		bad("app name %q is not usable in unit and file names: use letters, digits, '_', '.' and '-' (at most 100), starting with a letter or digit; set it with --app NAME", app.Name)
 	}
 	if f.host {
@@ -95,7 +98,7 @@ func prepare(f format, app App) (App, error) {
 				errs = append(errs, err)
 			}
 		}
-		if app.User != "" && !userRE.MatchString(app.User) {
+		if app.User != "" && !userRE().MatchString(app.User) {
 			bad("user %q is not a valid user name", app.User)
 		}
 	} else {
@@ -122,7 +125,7 @@ func prepare(f format, app App) (App, error) {
 	seen := map[string]bool{}
 	types := make([]Type, 0, len(app.Types))
 	for _, t := range app.Types {
-		if !typeNameRE.MatchString(t.Name) {
+		if !typeNameRE().MatchString(t.Name) {
 			bad("process type %q: names may only hold letters, digits, '_' and '-'", t.Name)
 			continue
 		}
@@ -165,7 +168,7 @@ func prepare(f format, app App) (App, error) {
 	pos := map[string]int{}
 	var config []env.Var
 	for _, v := range app.Config {
-		if !envKeyRE.MatchString(v.Key) {
+		if !envKeyRE().MatchString(v.Key) {
 			bad("config key %q is not a valid variable name", v.Key)
 			continue
 		}
