@@ -39,13 +39,14 @@ func TestScripts(t *testing.T) {
 		Dir:                 filepath.Join("..", "..", "testdata", "script"),
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitfile": cmdWaitfile,
-			"sig":      cmdSig,
-			"pidgone":  cmdPidgone,
-			"bigline":  cmdBigline,
-			"bigenv":   cmdBigenv,
-			"ctrlc":    cmdCtrlC,
-			"mode":     cmdMode,
+			"waitfile":   cmdWaitfile,
+			"sig":        cmdSig,
+			"pidgone":    cmdPidgone,
+			"groupsgone": cmdGroupsgone,
+			"bigline":    cmdBigline,
+			"bigenv":     cmdBigenv,
+			"ctrlc":      cmdCtrlC,
+			"mode":       cmdMode,
 		},
 		Setup: func(e *testscript.Env) error {
 			// Scripts see no colour settings of the developer's shell.
@@ -107,6 +108,36 @@ func cmdSig(ts *testscript.TestScript, neg bool, args []string) {
 	s, err := runner.ParseSignal(args[0])
 	ts.Check(err)
 	ts.Check(syscall.Kill(readPid(ts, args[1]), s))
+}
+
+// groupsgone: check that the process group of every process the last
+// command's stdout says was "started with pid N" is empty now. For a ganger
+// that has exited: it returns only once every group it started is empty,
+// so nothing is waited for. It needs no pid file, which a child stopped
+// early in its start may not have written yet.
+func cmdGroupsgone(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: groupsgone")
+	}
+	n := 0
+	for _, line := range strings.Split(ts.ReadFile("stdout"), "\n") {
+		_, after, ok := strings.Cut(line, "| started with pid ")
+		if !ok {
+			continue
+		}
+		pgid, err := strconv.Atoi(strings.TrimSpace(after))
+		ts.Check(err)
+		if pgid <= 1 {
+			ts.Fatalf("stdout names pid %d: refusing", pgid)
+		}
+		if err := syscall.Kill(-pgid, 0); !errors.Is(err, syscall.ESRCH) {
+			ts.Fatalf("process group %d still has members after ganger exited (kill: %v)", pgid, err)
+		}
+		n++
+	}
+	if n == 0 {
+		ts.Fatalf("no \"started with pid\" line in stdout")
+	}
 }
 
 // pidgone PIDFILE...: wait until each process has exited (with ! : check
