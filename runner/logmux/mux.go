@@ -121,26 +121,28 @@ func (c *clock) stamp(now time.Time) []byte {
 
 // render appends each line of p, prefixed, to dst. It makes room for all of
 // them first: a busy process hands over 256 KiB at a time, and growing dst
-// line by line would reallocate it a dozen times on the way there.
+// line by line would reallocate it a dozen times on the way there. The
+// prefix is put together once, so each line costs two copies.
 func render(dst []byte, p []byte, pre prefix, ts []byte) []byte {
+	var stack [64]byte
+	pfx := append(append(append(stack[:0], pre.head...), ts...), pre.tail...)
 	lines := bytes.Count(p, newline)
 	if len(p) > 0 && p[len(p)-1] != '\n' {
 		lines++
 	}
-	dst = slices.Grow(dst, len(p)+lines*(len(pre.head)+len(ts)+len(pre.tail)))
+	w := len(dst)
+	size := w + len(p) + lines*len(pfx)
+	dst = slices.Grow(dst, size-w)[:size]
 	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
 		line := p
-		if i >= 0 {
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
 			line = p[:i+1]
 		}
-		dst = append(dst, pre.head...)
-		dst = append(dst, ts...)
-		dst = append(dst, pre.tail...)
-		dst = append(dst, line...)
+		w += copy(dst[w:], pfx)
+		w += copy(dst[w:], line)
 		p = p[len(line):]
 	}
-	return dst
+	return dst[:w]
 }
 
 // write writes b in one call unless an earlier write failed.
