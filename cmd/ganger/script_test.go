@@ -1,3 +1,8 @@
+//go:build linux
+
+// The scripts lean on Linux: pidfds, /proc, TCGETS, the parent-death
+// signal. Elsewhere the package's other tests still build and run.
+
 package main
 
 import (
