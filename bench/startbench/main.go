@@ -9,6 +9,7 @@
 //
 //	go run ./bench/startbench
 //	go run ./bench/startbench -reps 5 -lines 400000
+//	go run ./bench/startbench -peer 'nf=node /path/to/foreman/nf.js start'
 package main
 
 import (
@@ -45,6 +46,14 @@ type config struct {
 	reps     int           // repetitions of each timed scenario (the median is shown)
 	grace    int           // -t seconds for the grace scenario
 	deadline time.Duration // longest wait for anything
+	peers    []peer        // other Procfile runners to measure beside ganger
+}
+
+// peer is another Procfile runner: its name and the command that starts a
+// Procfile in the current directory.
+type peer struct {
+	name string
+	argv []string
 }
 
 func run(args []string, stdout io.Writer) error {
@@ -57,6 +66,15 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&c.reps, "reps", 3, "repeat each timed scenario `N` times; the median is shown")
 	fs.IntVar(&c.grace, "t", 2, "grace `SECONDS` for the SIGTERM-ignoring child")
 	fs.DurationVar(&c.deadline, "deadline", 2*time.Minute, "give up on any step after `D`")
+	fs.Func("peer", "also measure start-up and SIGINT with `NAME=COMMAND` (run in the app's directory; repeatable)", func(v string) error {
+		name, cmd, ok := strings.Cut(v, "=")
+		argv := strings.Fields(cmd)
+		if !ok || name == "" || len(argv) == 0 {
+			return errors.New("want NAME=COMMAND, as nf='node nf.js start'")
+		}
+		c.peers = append(c.peers, peer{name: name, argv: argv})
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,7 +93,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 
-	return benchutil.Table(stdout, b.throughput, b.many, b.graceExcess)
+	return benchutil.Table(stdout, b.throughput, b.many, b.graceExcess, b.peersRows)
 }
 
 type row = benchutil.Row
@@ -515,6 +533,130 @@ func (b *bench) many() ([]row, error) {
 			Note:  fmt.Sprintf("%.2f%% of one core (utime+stime, %d Hz ticks)", 100*cpu.Seconds()/c.idle.Seconds(), benchutil.ClkTck),
 		},
 	}, nil
+}
+
+// peersRows: the start-up and SIGINT of the "many" scenario with each
+// -peer in ganger's place, each repetition beside a run of ganger, so that
+// the tools users come from are measured in the same run. A peer is given
+// SIGINT, as a terminal's Ctrl-C would; children still running a second
+// after it exited are counted, then killed (they are this program's: they
+// run in its app directory).
+func (b *bench) peersRows() ([]row, error) {
+	c := b.cfg
+	if len(c.peers) == 0 {
+		return nil, nil
+	}
+	var pf strings.Builder
+	for i := 1; i <= c.many; i++ {
+		fmt.Fprintf(&pf, "w%d: echo first; exec sleep 600\n", i)
+	}
+	dir, err := b.app("peers", pf.String())
+	if err != nil {
+		return nil, err
+	}
+	base, err := freePorts(c.many)
+	if err != nil {
+		return nil, err
+	}
+	ganger := []string{b.ganger, "start", "--no-timestamp", "-p", strconv.Itoa(base)}
+	var rows []row
+	for _, pr := range c.peers {
+		var gUps, gDowns, pUps, pDowns []time.Duration
+		left := 0
+		for range c.reps {
+			up, down, n, err := b.upDown(dir, ganger)
+			if err != nil {
+				return nil, fmt.Errorf("ganger beside %s: %w", pr.name, err)
+			}
+			if n > 0 {
+				return nil, fmt.Errorf("ganger left %d processes running", n)
+			}
+			gUps, gDowns = append(gUps, up), append(gDowns, down)
+			up, down, n, err = b.upDown(dir, pr.argv)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", pr.name, err)
+			}
+			pUps, pDowns = append(pUps, up), append(pDowns, down)
+			left = max(left, n)
+		}
+		gUp, gDown := benchutil.Median(gUps), benchutil.Median(gDowns)
+		pUp, pDown := benchutil.Median(pUps), benchutil.Median(pDowns)
+		rows = append(rows,
+			row{
+				What:  fmt.Sprintf("%d process types, beside %s: start to every first line", c.many, pr.name),
+				Value: benchutil.Round(gUp).String(),
+				Base:  fmt.Sprintf("%s: %v", pr.name, benchutil.Round(pUp)),
+				Note:  fmt.Sprintf("%.2f of %s's time", gUp.Seconds()/pUp.Seconds(), pr.name),
+			},
+			row{
+				What:  fmt.Sprintf("%d processes, beside %s: SIGINT to exit", c.many, pr.name),
+				Value: benchutil.Round(gDown).String(),
+				Base:  fmt.Sprintf("%s: %v", pr.name, benchutil.Round(pDown)),
+				Note:  fmt.Sprintf("%.2f of %s's time; %s left %d running a second later (most in one run), ganger none", gDown.Seconds()/pDown.Seconds(), pr.name, pr.name, left),
+			})
+	}
+	return rows, nil
+}
+
+// upDown starts argv in dir, waits for c.many "first" lines, sends SIGINT
+// and waits for it to exit. It returns both times and how many processes
+// still run in dir a second later, which it then kills.
+func (b *bench) upDown(dir string, argv []string) (up, down time.Duration, left int, err error) {
+	c := b.cfg
+	p, err := startProc(dir, argv)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	n := 0
+	err = p.readUntil(c.deadline, func(line []byte) bool {
+		if bytes.HasSuffix(line, []byte("first\n")) {
+			n++
+		}
+		return n == c.many
+	})
+	up = time.Since(p.started)
+	if err != nil {
+		p.kill()
+		killIn(dir)
+		return 0, 0, 0, err
+	}
+	p.drain()
+	sent := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		p.kill()
+		killIn(dir)
+		return 0, 0, 0, err
+	}
+	if _, err := p.waitExit(c.deadline); err != nil {
+		p.kill()
+		killIn(dir)
+		return 0, 0, 0, err
+	}
+	down = p.ended.Sub(sent)
+	p.outR.Close()
+	time.Sleep(time.Second) // the window a peer's orphans get to exit on their own
+	return up, down, killIn(dir), nil
+}
+
+// killIn sends SIGKILL to every process whose working directory is dir (an
+// app directory this program made), and returns how many there were.
+func killIn(dir string) int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 1 || pid == os.Getpid() {
+			continue
+		}
+		if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err == nil && cwd == dir && len(alive([]int{pid})) == 1 {
+			syscall.Kill(pid, syscall.SIGKILL)
+			n++
+		}
+	}
+	return n
 }
 
 // directStart is the baseline for start-up and shutdown: n "sh -c 'echo
