@@ -51,16 +51,15 @@ func newExitWatch() *exitWatch {
 	return w
 }
 
-// add calls exited, on the watch's goroutine, once the process behind pidfd
-// has exited (it is not reaped: exited does that). exited may block only on
-// the supervisor. add takes pidfd and closes it once the exit is seen; it
-// reports false when the process cannot be watched, and then leaves pidfd
-// to the caller and never calls exited.
-func (w *exitWatch) add(pidfd int, exited func()) bool {
+// add calls exited, on the watch's goroutine, once the process behind the
+// pidfd fd has exited (it is not reaped: exited does that). exited may block
+// only on the supervisor. add takes fd and closes it once the exit is seen;
+// it reports false when the process cannot be watched, and then leaves fd to
+// the caller and never calls exited.
+func (w *exitWatch) add(fd int, exited func()) bool {
 	if w == nil {
 		return false
 	}
-	fd := pidfd
 	w.mu.Lock()
 	w.waiting[int32(fd)] = exited
 	w.mu.Unlock()

@@ -33,8 +33,8 @@ func newSpawner() *spawner {
 	return s
 }
 
-// do runs start, which starts a child (exec.Cmd.Start or os.StartProcess),
-// on the spawner's thread and returns when it has.
+// do runs start, which starts a child (startChild, or exec.Cmd.Start for a
+// one-off), on the spawner's thread and returns when it has.
 func (s *spawner) do(start func()) {
 	reply := make(chan struct{}, 1)
 	s.reqs <- spawnReq{start: start, reply: reply}

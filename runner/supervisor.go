@@ -694,7 +694,8 @@ func (r *run) finished() bool {
 	return true
 }
 
-// owned reports whether pid is a child that os/exec or the watchdog waits for.
+// owned reports whether pid is a child that a process's waiter or the
+// watchdog waits for.
 func (r *run) owned(pid int) bool {
 	if wd := r.s.opts.Watchdog; wd != nil && wd.Pid() == pid {
 		return true
