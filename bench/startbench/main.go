@@ -403,20 +403,26 @@ func leadingInt(b []byte) (int, []byte) {
 	return n, b[i:]
 }
 
+// manyApp writes the app of the start-up scenarios, -many process types
+// (one instance each, as the issue counts them) that each print "first" and
+// sleep, and finds a base port with every process's port free.
+func (b *bench) manyApp(name string) (dir string, base int, err error) {
+	var pf strings.Builder
+	for i := 1; i <= b.cfg.many; i++ {
+		fmt.Fprintf(&pf, "w%d: echo first; exec sleep 600\n", i)
+	}
+	if dir, err = b.app(name, pf.String()); err != nil {
+		return "", 0, err
+	}
+	base, err = freePorts(b.cfg.many)
+	return dir, base, err
+}
+
 // many: N processes each printing one line and sleeping: time until all
 // printed, ganger's RSS and idle CPU, then SIGINT to exit.
 func (b *bench) many() ([]row, error) {
 	c := b.cfg
-	// c.many process types, one instance each, as the issue counts them.
-	var pf strings.Builder
-	for i := 1; i <= c.many; i++ {
-		fmt.Fprintf(&pf, "w%d: echo first; exec sleep 600\n", i)
-	}
-	dir, err := b.app("many", pf.String())
-	if err != nil {
-		return nil, err
-	}
-	base, err := freePorts(c.many)
+	dir, base, err := b.manyApp("many")
 	if err != nil {
 		return nil, err
 	}
@@ -546,15 +552,7 @@ func (b *bench) peersRows() ([]row, error) {
 	if len(c.peers) == 0 {
 		return nil, nil
 	}
-	var pf strings.Builder
-	for i := 1; i <= c.many; i++ {
-		fmt.Fprintf(&pf, "w%d: echo first; exec sleep 600\n", i)
-	}
-	dir, err := b.app("peers", pf.String())
-	if err != nil {
-		return nil, err
-	}
-	base, err := freePorts(c.many)
+	dir, base, err := b.manyApp("peers")
 	if err != nil {
 		return nil, err
 	}
