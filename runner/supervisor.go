@@ -42,6 +42,10 @@ type Options struct {
 	// ProbeInterval is how often a Ready.Port probe tries the port; 0 means
 	// 20ms.
 	ProbeInterval time.Duration
+
+	// noExitWatch, for tests, waits for each child with a goroutine of its
+	// own, as on a kernel without pidfds.
+	noExitWatch bool
 }
 
 // Backoff paces automatic restarts: the first comes after Initial, each
@@ -311,13 +315,15 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 	r := &run{
 		s:         s,
 		sp:        newSpawner(),
-		ew:        newExitWatch(),
 		exits:     make(chan exitMsg),
 		timers:    make(chan timerMsg),
 		readys:    make(chan readyMsg),
 		sinkErr:   make(chan error, 1),
 		quit:      make(chan struct{}),
 		orphanSig: map[int]bool{},
+	}
+	if !s.opts.noExitWatch {
+		r.ew = newExitWatch()
 	}
 	defer r.sp.close()
 	defer r.ew.close()

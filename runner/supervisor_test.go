@@ -38,49 +38,55 @@ func TestFirstExitStopsAll(t *testing.T) {
 		{"SIGTERM", helper("cause", "killself", "15"), 143, syscall.SIGTERM, "cause terminated by SIGTERM, stopping all processes"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			specs := []Spec{
-				helper("web.1", "group", "die", "none", "-"),
-				helper("worker.1", "group", "die", "none", "-"),
-				tt.cause,
+		for _, watch := range []bool{true, false} {
+			name := tt.name
+			if !watch {
+				name += ", no exit watch" // a goroutine waits for each child
 			}
-			r := startRun(t, Options{Timeout: time.Minute}, specs)
-			res, err := r.wait(t)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := (Result{Cause: "cause", Code: tt.code}); res != want {
-				t.Errorf("Result = %+v, want %+v", res, want)
-			}
-			ex := r.rec.event(t, Exited, "cause")
-			if ex.Code != tt.code || ex.Signal != tt.signal {
-				t.Errorf("cause's Exited = code %d signal %v, want %d %v", ex.Code, ex.Signal, tt.code, tt.signal)
-			}
-			// Output written before the exit is delivered before the exit.
-			line := "bye"
-			if tt.signal != 0 {
-				line = "dying"
-			}
-			iLine := r.rec.index(func(e recEntry) bool { return e.event == nil && e.name == "cause" && e.line == line })
-			iExit := r.rec.index(func(e recEntry) bool { return e.event != nil && e.event.Kind == Exited && e.event.Name == "cause" })
-			if iLine < 0 || iLine > iExit {
-				t.Errorf("cause's %q at %d, its exit at %d: want the line first", line, iLine, iExit)
-			}
-			for _, name := range []string{"web.1", "worker.1"} {
-				ex := r.rec.event(t, Exited, name)
-				st := r.rec.event(t, Started, name)
-				if ex.Signal != syscall.SIGTERM || ex.Code != 128+int(syscall.SIGTERM) || ex.PID != st.PID {
-					t.Errorf("%s: Exited = %+v, want pid %d killed by SIGTERM, code 143", name, ex, st.PID)
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				specs := []Spec{
+					helper("web.1", "group", "die", "none", "-"),
+					helper("worker.1", "group", "die", "none", "-"),
+					tt.cause,
 				}
-			}
-			msgs := r.rec.systemMsgs()
-			want := []string{tt.message, "sending SIGTERM to all processes"}
-			if !slices.Equal(msgs, want) {
-				t.Errorf("system messages = %q, want %q", msgs, want)
-			}
-			r.checkNothingLeft(t)
-		})
+				r := startRun(t, Options{Timeout: time.Minute, noExitWatch: !watch}, specs)
+				res, err := r.wait(t)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := (Result{Cause: "cause", Code: tt.code}); res != want {
+					t.Errorf("Result = %+v, want %+v", res, want)
+				}
+				ex := r.rec.event(t, Exited, "cause")
+				if ex.Code != tt.code || ex.Signal != tt.signal {
+					t.Errorf("cause's Exited = code %d signal %v, want %d %v", ex.Code, ex.Signal, tt.code, tt.signal)
+				}
+				// Output written before the exit is delivered before the exit.
+				line := "bye"
+				if tt.signal != 0 {
+					line = "dying"
+				}
+				iLine := r.rec.index(func(e recEntry) bool { return e.event == nil && e.name == "cause" && e.line == line })
+				iExit := r.rec.index(func(e recEntry) bool { return e.event != nil && e.event.Kind == Exited && e.event.Name == "cause" })
+				if iLine < 0 || iLine > iExit {
+					t.Errorf("cause's %q at %d, its exit at %d: want the line first", line, iLine, iExit)
+				}
+				for _, name := range []string{"web.1", "worker.1"} {
+					ex := r.rec.event(t, Exited, name)
+					st := r.rec.event(t, Started, name)
+					if ex.Signal != syscall.SIGTERM || ex.Code != 128+int(syscall.SIGTERM) || ex.PID != st.PID {
+						t.Errorf("%s: Exited = %+v, want pid %d killed by SIGTERM, code 143", name, ex, st.PID)
+					}
+				}
+				msgs := r.rec.systemMsgs()
+				want := []string{tt.message, "sending SIGTERM to all processes"}
+				if !slices.Equal(msgs, want) {
+					t.Errorf("system messages = %q, want %q", msgs, want)
+				}
+				r.checkNothingLeft(t)
+			})
+		}
 	}
 }
 
