@@ -44,7 +44,8 @@ type Options struct {
 	ProbeInterval time.Duration
 
 	// noExitWatch, for tests, waits for each child with a goroutine of its
-	// own, as on a kernel without pidfds.
+	// own, as when the exit watch cannot be had (before Linux 5.3, or off
+	// Linux).
 	noExitWatch bool
 }
 
