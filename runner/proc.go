@@ -209,7 +209,7 @@ func (r *run) launch(p *proc) error {
 			default:
 			}
 		}
-		copyLinesPooled(out.r, &r.bufs, lw, failed)
+		copyLines(out.r, &r.bufs, lw, failed)
 	}()
 	// The exit watch tells when the process has exited; it is then reaped
 	// at once, on the watch's goroutine. Without the watch a goroutine

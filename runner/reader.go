@@ -29,16 +29,12 @@ const (
 // passed to failed at once (a child that stays alive without closing its
 // output must not delay the shutdown a closed pipe asks for); after it the
 // rest of r is read and discarded so the child never blocks.
-func copyLines(r io.Reader, w LineWriter, failed func(error)) {
-	copyLinesPooled(r, nil, w, failed)
-}
-
-// copyLinesPooled is copyLines that, when bp is set and r is a file in Go's
-// poller (a pipe; a terminal's reader is not), holds no buffer while the
-// process is quiet: the small buffer goes back to bp whenever every byte
-// read has been handed on, and the next read takes one from bp only once
-// data is waiting.
-func copyLinesPooled(r io.Reader, bp *bufPool, w LineWriter, failed func(error)) {
+//
+// With bp set and r a file in Go's poller (a pipe; a terminal's reader is
+// not), it holds no buffer while the process is quiet: the small buffer goes
+// back to bp whenever every byte read has been handed on, and the next read
+// takes one from bp only once data is waiting. Without, it keeps its own.
+func copyLines(r io.Reader, bp *bufPool, w LineWriter, failed func(error)) {
 	var wait func() ([]byte, int, error)
 	if f, ok := r.(*os.File); ok && bp != nil {
 		wait = pooledRead(f, bp)

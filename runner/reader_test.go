@@ -79,7 +79,7 @@ func TestCopyLines(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var w callRecorder
-			copyLines(&chunkReader{data: []byte(tt.in), sizes: tt.sizes}, &w, func(err error) {
+			copyLines(&chunkReader{data: []byte(tt.in), sizes: tt.sizes}, nil, &w, func(err error) {
 				t.Errorf("failed(%v) called with a writer that never fails", err)
 			})
 			checkWhole(t, w.calls)
@@ -116,7 +116,7 @@ func TestCopyLinesMaxLine(t *testing.T) {
 	}
 	in := append(bytes.Repeat([]byte{'x'}, MaxLine+10), "\nnext\n"...)
 	var w callRecorder
-	copyLines(bytes.NewReader(in), &w, func(err error) { t.Errorf("failed(%v)", err) })
+	copyLines(bytes.NewReader(in), nil, &w, func(err error) { t.Errorf("failed(%v)", err) })
 	checkWhole(t, w.calls)
 	if len(w.calls) < 2 || len(w.calls[0]) != MaxLine+1 {
 		t.Fatalf("first call has %d bytes, want a MaxLine piece (%d) plus '\\n'", len(w.calls[0]), MaxLine+1)
@@ -136,7 +136,7 @@ func TestCopyLinesExactlyMaxLine(t *testing.T) {
 	}
 	in := append(bytes.Repeat([]byte{'x'}, MaxLine), "\nnext\n"...)
 	var w callRecorder
-	copyLines(bytes.NewReader(in), &w, func(err error) { t.Errorf("failed(%v)", err) })
+	copyLines(bytes.NewReader(in), nil, &w, func(err error) { t.Errorf("failed(%v)", err) })
 	if got := w.joined(); !bytes.Equal(got, in) {
 		t.Fatalf("got %d bytes, want the %d input bytes unchanged (no empty line after the split)", len(got), len(in))
 	}
@@ -152,7 +152,7 @@ func TestCopyLinesWriterError(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		copyLines(pr, &w, func(err error) { failed <- err })
+		copyLines(pr, nil, &w, func(err error) { failed <- err })
 	}()
 	if _, err := pw.Write([]byte("first\n")); err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func FuzzCopyLines(f *testing.F) {
 		// Read sizes vary from 1 to chunk+1.
 		sizes := []int{int(chunk)/3 + 1, 1, int(chunk) + 1, int(chunk)/2 + 1}
 		var w callRecorder
-		copyLines(&chunkReader{data: data, sizes: sizes}, &w, func(err error) { t.Fatalf("failed(%v)", err) })
+		copyLines(&chunkReader{data: data, sizes: sizes}, nil, &w, func(err error) { t.Fatalf("failed(%v)", err) })
 		checkWhole(t, w.calls)
 		want := data
 		if len(data) > 0 && data[len(data)-1] != '\n' {
@@ -257,7 +257,7 @@ func TestCopyLinesPooled(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		copyLinesPooled(pr, &bp, rec, func(err error) { t.Errorf("failed(%v)", err) })
+		copyLines(pr, &bp, rec, func(err error) { t.Errorf("failed(%v)", err) })
 	}()
 	write := func(s string) {
 		t.Helper()
@@ -302,7 +302,7 @@ func TestCopyLinesPooled(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(deadlineCopy):
-		t.Fatal("copyLinesPooled did not return at EOF")
+		t.Fatal("copyLines did not return at EOF")
 	}
 	close(rec.calls)
 	for r := range rec.calls {
@@ -326,7 +326,7 @@ func TestCopyLinesPooledEmpty(t *testing.T) {
 	pw.Close()
 	var bp bufPool
 	var w callRecorder
-	copyLinesPooled(pr, &bp, &w, func(err error) { t.Errorf("failed(%v)", err) })
+	copyLines(pr, &bp, &w, func(err error) { t.Errorf("failed(%v)", err) })
 	if len(w.calls) != 0 || bp.held.Load() != 0 {
 		t.Fatalf("got %d calls and %d pool buffers out, want none", len(w.calls), bp.held.Load())
 	}

@@ -289,6 +289,13 @@ func (r *run) devNull() (*os.File, error) {
 	return r.null, nil
 }
 
+// reapPid reaps pid if it has exited. It reports whether pid is gone.
+func reapPid(pid int) bool {
+	var ws syscall.WaitStatus
+	got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+	return got == pid || err == syscall.ECHILD
+}
+
 // reap waits for the child pid, which has exited or is about to, and
 // returns its status; ok is false if it cannot be waited for.
 func reap(pid int) (status syscall.WaitStatus, ok bool) {

@@ -41,13 +41,6 @@ func adopted() []int {
 	return pids
 }
 
-// reapPid reaps pid if it has exited. It reports whether pid is gone.
-func reapPid(pid int) bool {
-	var ws unix.WaitStatus
-	got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
-	return got == pid || err == unix.ECHILD
-}
-
 // startChild starts path with attr and, with withPidfd, returns a pidfd of
 // the child (else -1): the kernel makes it in the same clone, so no second
 // call can race with the child's exit.

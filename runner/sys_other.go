@@ -10,12 +10,6 @@ func becomeSubreaper() bool { return false }
 
 func adopted() []int { return nil }
 
-func reapPid(pid int) bool {
-	var ws syscall.WaitStatus
-	got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
-	return got == pid || err == syscall.ECHILD
-}
-
 // startChild starts path with attr; there are no pidfds here.
 func startChild(path string, argv []string, attr *syscall.ProcAttr, withPidfd bool) (pid, pidfd int, err error) {
 	pid, _, err = syscall.StartProcess(path, argv, attr)
