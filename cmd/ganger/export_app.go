@@ -10,7 +10,6 @@ import (
 	"github.com/gangerdev/ganger/env"
 	"github.com/gangerdev/ganger/export"
 	"github.com/gangerdev/ganger/procfile"
-	"github.com/gangerdev/ganger/runner"
 )
 
 // buildExportApp turns the project into what "ganger export" writes: the
@@ -66,7 +65,7 @@ func buildExportApp(p *project, slug bool) (export.App, []string, error) {
 // /bin/sh -c: prefixed with exec when it is a simple command, so the
 // engine's signals reach the program rather than the shell.
 func shellCommand(command string) string {
-	return runner.ShellArgv(command)[2]
+	return procfile.ShellArgv(command)[2]
 }
 
 // exportTypes expands the formation of pf (-m, -p) into one export.Type per

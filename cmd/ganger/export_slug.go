@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/gangerdev/ganger/buildpack"
+	"github.com/gangerdev/ganger/procfile"
 )
 
 // slugCommand is the one shell line that runs a Procfile command from the
@@ -62,6 +63,5 @@ func continues(s string) bool {
 }
 
 // shQuote quotes s as one POSIX sh word.
-func shQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// shQuote quotes s as one POSIX sh word.
+func shQuote(s string) string { return procfile.ShellQuote(s) }

@@ -12,7 +12,6 @@ import (
 	"github.com/gangerdev/ganger/buildpack"
 	"github.com/gangerdev/ganger/env"
 	"github.com/gangerdev/ganger/procfile"
-	"github.com/gangerdev/ganger/runner"
 )
 
 // Running from the slug of "ganger build" (start --slug, run --slug,
@@ -147,7 +146,7 @@ func (p *project) command(command string) (argv []string, dir string) {
 	if p.slug != nil {
 		return buildpack.ProcessCommand(command), p.slug.Dir
 	}
-	return runner.ShellArgv(command), p.root
+	return procfile.ShellArgv(command), p.root
 }
 
 // slugFlags run start and run from the slug.
