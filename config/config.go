@@ -74,6 +74,12 @@ func (e *LineError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
 }
 
+// Location is where the problem is: the file, and the line or 0.
+func (e *LineError) Location() (file string, line int) { return e.Path, e.Line }
+
+// Detail is the problem without its location.
+func (e *LineError) Detail() string { return e.Msg }
+
 // Signals are the stop signals a process may name.
 var Signals = []string{"TERM", "INT", "QUIT", "HUP", "USR1", "USR2", "KILL"}
 
@@ -313,9 +319,9 @@ func (p *parser) duration(v *yaml.Node) (time.Duration, bool) {
 	if !ok {
 		return 0, false
 	}
-	d, err := time.ParseDuration(s)
+	d, err := ParseDuration(s)
 	if err != nil || d <= 0 {
-		p.add(p.errf(v, "debounce %q: want a duration such as 200ms or 1s", s))
+		p.add(p.errf(v, "debounce %q: want a duration such as 200ms or 1s (a bare number is seconds)", s))
 		return 0, false
 	}
 	return d, true

@@ -197,6 +197,12 @@ func (e *LineError) Error() string {
 	return e.Path + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
 }
 
+// Location is where the problem is: the file, and the line or 0.
+func (e *LineError) Location() (file string, line int) { return e.Path, e.Line }
+
+// Detail is the problem without its location.
+func (e *LineError) Detail() string { return e.Msg }
+
 // MaxEntry is the longest "KEY=VALUE" string Linux will pass to a program
 // (MAX_ARG_STRLEN, 128 KiB, including the terminating NUL).
 const MaxEntry = 128 << 10

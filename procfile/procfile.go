@@ -65,6 +65,17 @@ func (e *LineError) Error() string {
 	return b.String()
 }
 
+// Location is where the problem is: the file, and the line or 0.
+func (e *LineError) Location() (file string, line int) { return e.Path, e.Line }
+
+// Detail is the problem without its location, hint included.
+func (e *LineError) Detail() string {
+	if e.Hint != "" {
+		return e.Msg + "; hint: " + e.Hint
+	}
+	return e.Msg
+}
+
 // Parse reads a Procfile from r. path names the file in errors. On failure it
 // returns every problem found, joined with errors.Join, each a *LineError.
 // A file with no entries is an error (Line 0).
