@@ -32,15 +32,34 @@ func TestQuote(t *testing.T) {
 	}
 }
 
+func TestDoubleQuote(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", `""`},
+		{"plain", `"plain"`},
+		{"$HOME", `"\$HOME"`},
+		{`C:\dir`, `"C:\\dir"`},
+		{"a\nb\rc\td \"q\"", `"a\nb\rc\td \"q\""`},
+		{"ünï", `"ünï"`},
+	} {
+		if got := env.DoubleQuote(tc.in); got != tc.want {
+			t.Errorf("DoubleQuote(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+		checkQuoteRoundTrip(t, tc.in)
+	}
+}
+
+// checkQuoteRoundTrip checks that Parse reads value back from both Quote
+// and DoubleQuote.
 func checkQuoteRoundTrip(t *testing.T, value string) {
 	t.Helper()
-	in := "K=" + env.Quote(value) + "\n"
-	vars, err := env.Parse(strings.NewReader(in), ".env", func(string) (string, bool) { return "EXPANDED", true })
-	if err != nil {
-		t.Fatalf("Parse(%q): %v", in, err)
-	}
-	if len(vars) != 1 || vars[0].Value != value {
-		t.Fatalf("Parse(%q) = %+v, want %q", in, vars, value)
+	for _, in := range []string{"K=" + env.Quote(value) + "\n", "K=" + env.DoubleQuote(value) + "\n"} {
+		vars, err := env.Parse(strings.NewReader(in), ".env", func(string) (string, bool) { return "EXPANDED", true })
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", in, err)
+		}
+		if len(vars) != 1 || vars[0].Value != value {
+			t.Fatalf("Parse(%q) = %+v, want %q", in, vars, value)
+		}
 	}
 }
 
