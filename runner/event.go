@@ -35,6 +35,9 @@ type Event struct {
 	Msg     string         // System; Ready: the matching line
 	Port    int            // Ready: the port that accepted a connection
 	Elapsed time.Duration  // Ready: time from start to ready
+	// StoppedBy is set on the System event that announces a shutdown
+	// caused by a process's exit: the name of that process.
+	StoppedBy string
 }
 
 // Sink receives everything the supervisor has to say. Implementations must be

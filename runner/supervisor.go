@@ -586,7 +586,11 @@ func (r *run) beginShutdown(reason string, cause *proc) {
 			reason = fmt.Sprintf("%s %s, stopping all processes", cause.spec.Name, describeExit(cause.code, cause.signal))
 		}
 	}
-	r.system("%s", reason)
+	e := Event{Kind: System, Msg: reason}
+	if cause != nil {
+		e.StoppedBy = cause.spec.Name
+	}
+	r.event(e)
 
 	// Timers of single processes give way to the formation's ladder; a
 	// process already sent its stop signal is not sent it again (a second
