@@ -5,6 +5,9 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+
+	"github.com/gangerdev/ganger/env"
+	"github.com/gangerdev/ganger/procfile"
 )
 
 // format is one export target.
@@ -105,7 +108,7 @@ func renderSupervisord(r *renderer) error {
 	b.WriteString(genHeader("#", "supervisord", a.Name))
 	b.WriteString("# The config of every process, sourced by /bin/sh as it starts. Keep it mode 0600.\n")
 	for _, v := range a.Config {
-		fmt.Fprintf(&b, "%s=%s\n", v.Key, shQuote(v.Value))
+		fmt.Fprintf(&b, "%s=%s\n", v.Key, procfile.ShellQuote(v.Value))
 	}
 	r.files = append(r.files, outFile{path: envName, mode: 0o600, data: []byte(b.String()), owner: a.User})
 	return nil
@@ -170,11 +173,15 @@ func renderCompose(r *renderer) error {
 	if err := r.add("compose.yaml", 0o644, "compose.yaml.tmpl", d); err != nil {
 		return err
 	}
+	// compose-go's dotenv parser (dotenv/parser.go) unescapes \" inside
+	// double quotes, then expands \\ \n \r \t \$ and interpolates ${VAR};
+	// \$ is a literal '$'. That is env's own rule, so env.DoubleQuote writes
+	// it. Every value is quoted, bare ones too.
 	var b strings.Builder
 	b.WriteString(genHeader("#", "compose", a.Name))
 	b.WriteString("# The config of every service (env_file). Keep it mode 0600.\n")
 	for _, v := range a.Config {
-		fmt.Fprintf(&b, "%s=%s\n", v.Key, composeEnvValue(v.Value))
+		fmt.Fprintf(&b, "%s=%s\n", v.Key, env.DoubleQuote(v.Value))
 	}
 	r.addData(envName, 0o600, []byte(b.String()))
 	return nil

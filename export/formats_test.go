@@ -35,7 +35,7 @@ func runtimeApp(t *testing.T) (app App, out string) {
 		t.Fatal(err)
 	}
 	out = t.TempDir()
-	cmd := shQuote(exe) + " " + dumpVerb + " " + shQuote(out) + `/"$DYNO".json "$PORT" 'single $HOME %i %% ;#' ` +
+	cmd := procfile.ShellQuote(exe) + " " + dumpVerb + " " + procfile.ShellQuote(out) + `/"$DYNO".json "$PORT" 'single $HOME %i %% ;#' ` +
 		`"double \"q\" \$x \\" back\\slash 100% '$(PORT) ${PLAIN} $PLAIN' tab` + "\t" + `sep "$PLAIN" && : ' ; # not a comment'`
 	return App{
 		Name:    "rt",

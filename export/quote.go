@@ -9,11 +9,15 @@ import (
 
 // This file holds every engine's quoting. Each function names the engine
 // code or document it follows; the tests check each against the engine
-// itself where it runs here, or against a port of its parser.
+// itself where it runs here, or against a port of its parser. Two rules
+// live elsewhere because other packages use them too: procfile.ShellQuote
+// (a POSIX sh word: the template function shQuote and supervisord's env
+// file) and env.DoubleQuote (a Compose env_file value).
 
 // systemdWord quotes s as one word of an Exec*= command line: specifiers
 // ("%%"), systemd's own $VAR expansion ("$$"), then C-style escapes inside
-// double quotes (systemd.service(5), "Command lines").
+// double quotes (systemd.service(5), "Command lines"). Unlike an env-file
+// value (systemdEnvValue, env.DoubleQuote), '$' is doubled, not escaped.
 func systemdWord(s string) (string, error) {
 	if err := plainText("command", s); err != nil {
 		return "", err
@@ -58,6 +62,10 @@ func systemdPath(s string) (string, error) {
 // double quotes, newlines included, and unescapes only \" \\ \` \$; a
 // backslash before a newline would be a continuation, which escaping the
 // backslash rules out. No specifier or $VAR expansion happens in the file.
+//
+// It is not env.DoubleQuote, whose rule differs: systemd has no \n \r \t
+// escapes (it would keep "\n" as a backslash and an n), so line breaks and
+// tabs stay raw here, and it needs '`' escaped, which env leaves alone.
 func systemdEnvValue(v string) string {
 	var b strings.Builder
 	b.WriteByte('"')
@@ -69,13 +77,6 @@ func systemdEnvValue(v string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-// shQuote quotes s for a POSIX shell: single quotes keep every byte but the
-// single quote itself, which closes the quotes, is written escaped (\') and
-// reopens them.
-func shQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // supervisorArg renders s as one argument of a supervisord command= line.
@@ -126,34 +127,6 @@ func supervisorValue(s string) (string, error) {
 	return s, nil
 }
 
-// composeEnvValue quotes a value for a Compose env_file. compose-go's
-// dotenv parser (dotenv/parser.go) unescapes \" inside double quotes, then
-// expands \\ \n \r \t \$ and interpolates ${VAR}; \$ becomes a literal $.
-func composeEnvValue(v string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range v {
-		switch r {
-		case '\\':
-			b.WriteString(`\\`)
-		case '"':
-			b.WriteString(`\"`)
-		case '$':
-			b.WriteString(`\$`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 // dollars doubles every '$': Compose interpolates "$VAR" in its file and the
 // kubelet expands "$(VAR)" in a container's command; both read "$$" as "$".
 func dollars(s string) string { return strings.ReplaceAll(s, "$", "$$") }
@@ -162,6 +135,8 @@ func dollars(s string) string { return strings.ReplaceAll(s, "$", "$$") }
 // double-quoted scalar with the same value: besides JSON's escapes, what
 // YAML does not allow raw (DEL, C1 controls, U+FEFF, U+FFFE, U+FFFF) or
 // reads as a line break (U+0085, U+2028, U+2029) is written as \uXXXX.
+// It is not env.DoubleQuote: JSON has no \$ escape and needs the \uXXXX
+// ones.
 func jsonString(s string) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", fmt.Errorf("%q is not valid UTF-8", s)

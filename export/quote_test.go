@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/gangerdev/ganger/env"
+	"github.com/gangerdev/ganger/procfile"
 	"sigs.k8s.io/yaml"
 )
 
@@ -33,6 +35,8 @@ func FuzzSystemdEnvValue(f *testing.F) {
 	})
 }
 
+// FuzzComposeEnvValue checks that compose-go reads env.DoubleQuote, which
+// writes Compose env_file values, back unchanged.
 func FuzzComposeEnvValue(f *testing.F) {
 	for _, s := range quoteSeeds {
 		f.Add(s)
@@ -41,7 +45,7 @@ func FuzzComposeEnvValue(f *testing.F) {
 		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
 			return
 		}
-		src := "K=" + composeEnvValue(v) + "\nNEXT=1\n"
+		src := "K=" + env.DoubleQuote(v) + "\nNEXT=1\n"
 		got, err := dotenv.ParseWithLookup(strings.NewReader(src), func(k string) (string, bool) { return "LOOKED-UP", true })
 		if err != nil || got["K"] != v || got["NEXT"] != "1" {
 			t.Fatalf("compose-go reads %q back as %q (%v) from\n%s", v, got["K"], err, src)
@@ -94,11 +98,12 @@ func TestXMLRefusesControlCharacters(t *testing.T) {
 	}
 }
 
-// TestShQuote runs each quoted seed through /bin/sh.
+// TestShQuote runs each quoted seed through /bin/sh: procfile.ShellQuote is
+// the template function shQuote and quotes supervisord's env file.
 func TestShQuote(t *testing.T) {
 	var script strings.Builder
 	for _, s := range quoteSeeds {
-		script.WriteString("printf '%s\\000' " + shQuote(s) + "\n")
+		script.WriteString("printf '%s\\000' " + procfile.ShellQuote(s) + "\n")
 	}
 	out, err := exec.Command("/bin/sh", "-c", script.String()).Output()
 	if err != nil {
@@ -107,7 +112,7 @@ func TestShQuote(t *testing.T) {
 	got := strings.Split(string(out), "\x00")
 	for i, s := range quoteSeeds {
 		if got[i] != s {
-			t.Errorf("sh reads %s back as %q, want %q", shQuote(s), got[i], s)
+			t.Errorf("sh reads %s back as %q, want %q", procfile.ShellQuote(s), got[i], s)
 		}
 	}
 }

@@ -37,17 +37,17 @@ type Data struct {
 // written safely.
 func funcs() template.FuncMap {
 	return template.FuncMap{
-		"systemdWord":     systemdWord,     // one double-quoted word of an Exec line
-		"systemdPath":     systemdPath,     // a path setting, specifiers escaped
-		"shQuote":         shQuote,         // a POSIX sh single-quoted word
-		"supervisorArg":   supervisorArg,   // one argument of a supervisord command=
-		"supervisorValue": supervisorValue, // a whole supervisord option value
-		"xml":             xmlText,         // XML character data
-		"json":            jsonString,      // a JSON string, also a YAML double-quoted scalar
-		"dollars":         dollars,         // "$" doubled, for Compose and the kubelet
-		"dns":             dnsLabel,        // a Kubernetes name
-		"port":            typePort,        // the PORT of a Type's replicas; 0 for none
-		"published":       published,       // Compose "HOST:CONTAINER" ports of a Type
+		"systemdWord":     systemdWord,         // one double-quoted word of an Exec line
+		"systemdPath":     systemdPath,         // a path setting, specifiers escaped
+		"shQuote":         procfile.ShellQuote, // a POSIX sh single-quoted word
+		"supervisorArg":   supervisorArg,       // one argument of a supervisord command=
+		"supervisorValue": supervisorValue,     // a whole supervisord option value
+		"xml":             xmlText,             // XML character data
+		"json":            jsonString,          // a JSON string, also a YAML double-quoted scalar
+		"dollars":         dollars,             // "$" doubled, for Compose and the kubelet
+		"dns":             dnsLabel,            // a Kubernetes name
+		"port":            typePort,            // the PORT of a Type's replicas; 0 for none
+		"published":       published,           // Compose "HOST:CONTAINER" ports of a Type
 	}
 }
 
