@@ -137,14 +137,12 @@ func Write(format, dir string, app App, opt Options) (Result, error) {
 
 func readManifest(root *os.Root) (*manifest, error) {
 	m := &manifest{Version: manifestVersion}
-	fi, err := root.Lstat(ManifestName)
-	if errors.Is(err, fs.ErrNotExist) {
-		return m, nil
-	}
-	if err != nil {
+	switch k, err := lstatKind(root, ManifestName); {
+	case err != nil:
 		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
+	case k == absent:
+		return m, nil
+	case k != regular:
 		return nil, fmt.Errorf("%s is not a regular file (a symlink?); remove it", filepath.Join(root.Name(), ManifestName))
 	}
 	b, err := root.ReadFile(ManifestName)
@@ -241,17 +239,16 @@ func makePlan(root *os.Root, man *manifest, r *renderer, force bool) (*plan, err
 			blocked[d] = true
 			continue
 		}
-		fi, err := root.Lstat(d)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			p.mkdirs = append(p.mkdirs, d)
-			p.entry.Dirs = append(p.entry.Dirs, d)
+		switch k, err := lstatKind(root, d); {
 		case err != nil:
 			return nil, err
-		case fi.Mode()&fs.ModeSymlink != 0:
+		case k == absent:
+			p.mkdirs = append(p.mkdirs, d)
+			p.entry.Dirs = append(p.entry.Dirs, d)
+		case k == symlink:
 			conflict(d, "is a symlink where the export needs a directory", false)
 			blocked[d] = true
-		case !fi.IsDir():
+		case k != directory:
 			conflict(d, "is a file where the export needs a directory", false)
 			blocked[d] = true
 		default:
@@ -273,18 +270,15 @@ func makePlan(root *os.Root, man *manifest, r *renderer, force bool) (*plan, err
 		if blocked[path.Dir(f.path)] {
 			continue
 		}
-		fi, err := root.Lstat(f.path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
+		switch k, err := lstatKind(root, f.path); {
+		case err != nil:
 			return nil, err
-		}
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
+		case k == absent:
+			continue
+		case k == symlink:
 			conflict(f.path, "is a symlink; ganger never writes through one", false)
 			continue
-		case !fi.Mode().IsRegular():
+		case k != regular:
 			conflict(f.path, "is not a regular file", false)
 			continue
 		}
@@ -314,17 +308,14 @@ func makePlan(root *os.Root, man *manifest, r *renderer, force bool) (*plan, err
 			if newPaths[f.Path] {
 				continue
 			}
-			fi, err := root.Lstat(f.Path)
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			if err != nil {
+			switch k, err := lstatKind(root, f.Path); {
+			case err != nil:
 				return nil, err
-			}
-			switch {
-			case fi.Mode()&fs.ModeSymlink != 0:
+			case k == absent:
+				continue
+			case k == symlink:
 				conflict(f.Path, "is no longer exported but is now a symlink", true)
-			case !fi.Mode().IsRegular():
+			case k != regular:
 				conflict(f.Path, "is no longer exported but is now not a regular file", false)
 				continue
 			default:
@@ -351,6 +342,37 @@ func makePlan(root *os.Root, man *manifest, r *renderer, force bool) (*plan, err
 		return nil, &ConflictError{Dir: root.Name(), Files: conflicts}
 	}
 	return p, nil
+}
+
+// kind is what stands at a path, as lstat(2) sees it: a symlink is never
+// followed.
+type kind int
+
+const (
+	absent kind = iota
+	symlink
+	directory
+	regular
+	special // a device, a pipe, a socket
+)
+
+// lstatKind says what stands at name in root. A name that does not exist is
+// absent, not an error.
+func lstatKind(root *os.Root, name string) (kind, error) {
+	fi, err := root.Lstat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return absent, nil
+	case err != nil:
+		return special, err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return symlink, nil
+	case fi.IsDir():
+		return directory, nil
+	case fi.Mode().IsRegular():
+		return regular, nil
+	}
+	return special, nil
 }
 
 func hashFile(root *os.Root, name string) (string, error) {
