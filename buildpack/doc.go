@@ -2,7 +2,20 @@
 // the local machine, without Docker, and describes the resulting slug so the
 // runner can start processes from it the way a dyno would.
 //
-// It owns (see ../shared/docs/buildpacks.md for the API it follows):
+// It follows the classic buildpack API as Heroku documents it (its
+// Buildpack API and Testpack API) and as herokuish runs it: bin/detect
+// BUILD_DIR says yes with exit 0 and names itself on stdout; bin/compile
+// BUILD_DIR CACHE_DIR ENV_DIR builds into BUILD_DIR, which becomes the
+// slug, with config vars as files in ENV_DIR rather than in its
+// environment; a buildpack may leave an export file that is sourced
+// before the next one; bin/release BUILD_DIR prints YAML with
+// config_vars and default_process_types, a missing bin/release counting
+// as empty; bin/test-compile and bin/test are the test-run counterparts;
+// at run time the slug's .profile.d/*.sh scripts are sourced in name
+// order before the command. .slugignore is applied before any buildpack
+// runs, as Heroku does, not when the slug is packed, as herokuish does.
+//
+// It owns:
 //
 //   - buildpack references (ParseRef, Ref.Resolve): a local directory, a
 //     file:// path, a git URL with an optional #ref, a tarball URL, and the

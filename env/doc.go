@@ -3,13 +3,13 @@
 // callers pass the inherited environment in (os.Environ()) and take back an
 // Env value, rendered with Environ() into exec.Cmd.Env.
 //
-// It owns the .env grammar of ../shared/docs/formats.md §2: "export "
-// prefixes, blanks around "=", "KEY: value", literal single quotes, double
-// quotes with \n \r \t \\ \" \$ escapes, multi-line quoted values, '#'
-// starting a comment only after whitespace, and $VAR, ${VAR}, ${VAR:-x},
-// ${VAR-x} expanded from this file so far, then earlier files, then the
-// inherited environment. $(...) is never run. Bad lines are errors naming
-// FILE:LINE.
+// It owns the .env grammar: "export " prefixes, blanks around "=",
+// "KEY: value", literal single quotes, double quotes with \n \r \t \\ \"
+// \$ escapes, multi-line quoted values, '#' starting a comment only after
+// whitespace (so colours, URL fragments and generated secrets holding a '#'
+// survive unquoted), and $VAR, ${VAR}, ${VAR:-x}, ${VAR-x} expanded from
+// this file so far, then earlier files, then the inherited environment.
+// $(...) is never run. Bad lines are errors naming FILE:LINE.
 //
 // The details, where peers disagree:
 //
@@ -53,6 +53,8 @@
 // value, an environment that execve would refuse with E2BIG.
 //
 // godotenv is kept in the tests only, as a differential oracle over the
-// inputs where both must agree; the tests also pin where they differ
-// (formats.md §3).
+// inputs where both must agree. The tests also pin each input godotenv
+// v1.5.1 reads differently (differCases in godotenv_test.go): among them
+// "A= # c" read as "# c", \t read as t, no ${VAR:-x}, no lookup in the
+// inherited environment, and a BOM or a bare key refused.
 package env

@@ -55,7 +55,7 @@ var agreeInputs = []string{
 }
 
 // differCase is an input where ganger deliberately differs from godotenv
-// v1.5.1, as formats.md §3 documents.
+// v1.5.1, as the package doc says.
 type differCase struct {
 	name   string
 	in     string

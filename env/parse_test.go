@@ -25,7 +25,8 @@ func e(line, msg string) string { return ".env:" + line + ": " + msg }
 
 const keyHint = ": keys are letters, digits, '_' and '.'"
 
-// parseCases covers every row of formats.md §2.1 and §3 in the ganger column.
+// parseCases covers each rule of the grammar in the package doc, and the
+// inputs where godotenv reads otherwise.
 var parseCases = []parseCase{
 	// key chars
 	{name: "key chars", in: "A_b.9=1\n1X=2\n_=3\n", want: map[string]string{"A_b.9": "1", "1X": "2", "_": "3"}},

@@ -1,7 +1,10 @@
 // Package procfile parses Procfiles and turns them into the instances ganger
 // runs: the formation (how many of each type) and the PORT of each instance.
 //
-// It owns the Procfile grammar (see ../shared/docs/formats.md §1):
+// It owns the Procfile grammar. It is stricter than foreman, forego and
+// goreman, which skip a line they cannot read: a line that is not an entry,
+// a comment or blank is an error here, so a typo or a merge-conflict marker
+// cannot silently drop a process. The rules:
 //
 //   - an entry is NAME ":" COMMAND, NAME matching [A-Za-z0-9_-]+; blanks are
 //     allowed before the name and around the colon ("web : cmd"); the line is
@@ -11,7 +14,8 @@
 //     blank lines and lines whose first non-blank character is '#' are skipped;
 //     there is no line-length limit;
 //   - any other line, an empty command or a duplicate name is an error naming
-//     PATH:LINE. Parse reports every error, not only the first.
+//     PATH:LINE. Parse reports every error, not only the first. A '#' after
+//     the colon is part of the command, for the shell to decide.
 //
 // The formation and port rules are pure functions: PORT = base + 100 × the
 // entry's index in the Procfile + (instance − 1), so ports stay stable when
