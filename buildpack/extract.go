@@ -77,7 +77,7 @@ func extractTar(r io.Reader, dest string, maxBytes int64) error {
 			if err := root.MkdirAll(name, 0o755); err != nil {
 				return refuse(err.Error())
 			}
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // tar.Reader turns the legacy '\x00' type into TypeReg or TypeDir
 			if hdr.Mode&(0o4000|0o2000) != 0 {
 				return refuse("setuid/setgid bit set")
 			}
