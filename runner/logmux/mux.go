@@ -34,11 +34,10 @@ type Mux struct {
 	opts  Options
 	width int
 
-	mu      sync.Mutex // guards w, err, colours, scratch
+	mu      sync.Mutex // guards w, err, colours
 	w       io.Writer
 	err     error
 	colours map[string]int
-	scratch []byte
 }
 
 // New returns a Mux writing to w.
