@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gangerdev/ganger/procfile"
 )
 
 // HookMarker is the line that identifies a pre-push hook installed by
@@ -18,14 +20,44 @@ const HookMarker = "# ganger-hook: pre-push (remove with: ganger hook uninstall)
 // HookName is the git hook ganger installs.
 const HookName = "pre-push"
 
-// HooksDir returns the hooks directory of the git repository holding
-// appDir, honouring core.hooksPath and worktrees.
-func HooksDir(ctx context.Context, appDir string, environ []string) (string, error) {
-	p, err := git(ctx, environ, io.Discard, "-C", appDir, "rev-parse", "--path-format=absolute", "--git-path", "hooks")
+// HookTarget finds, for the app in appDir, the hooks directory of the git
+// repository holding it (honouring core.hooksPath and worktrees) and the
+// app's path relative to the top of the working tree, where git runs hooks.
+func HookTarget(ctx context.Context, appDir string, environ []string) (hooksDir, app string, err error) {
+	hooksDir, err = git(ctx, environ, io.Discard, "-C", appDir, "rev-parse", "--path-format=absolute", "--git-path", "hooks")
 	if err != nil {
-		return "", fmt.Errorf("%s is not in a git repository: %w", appDir, err)
+		return "", "", fmt.Errorf("%s is not in a git repository: %w", appDir, err)
 	}
-	return p, nil
+	top, err := git(ctx, environ, io.Discard, "-C", appDir, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return "", "", fmt.Errorf("finding the top of the working tree of %s: %w; hint: hooks need a repository with a working tree", appDir, err)
+	}
+	// Compare resolved paths: the app root may be reached through a symlink.
+	realRoot, err := filepath.EvalSymlinks(appDir)
+	if err != nil {
+		return "", "", err
+	}
+	rel, err := filepath.Rel(top, realRoot)
+	if err != nil || !filepath.IsLocal(rel) {
+		return "", "", fmt.Errorf("the app root %s is not inside its repository's working tree %s", appDir, top)
+	}
+	return hooksDir, rel, nil
+}
+
+// HookScript is the pre-push hook for the app at app (relative to the top
+// of the working tree, where git runs hooks, so the repository can move):
+// ganger check --boot, and ganger test too when withTest.
+func HookScript(app string, withTest bool) string {
+	var b strings.Builder
+	b.WriteString("#!/bin/sh\n")
+	b.WriteString("# Written by \"ganger hook install\": checks the app before every git push.\n")
+	b.WriteString("# A failure stops the push; \"git push --no-verify\" skips this hook once.\n")
+	b.WriteString("set -e\n")
+	fmt.Fprintf(&b, "ganger check --boot -d %s\n", procfile.ShellQuote(app))
+	if withTest {
+		fmt.Fprintf(&b, "ganger test -d %s\n", procfile.ShellQuote(app))
+	}
+	return b.String()
 }
 
 // InstallHook writes script as hooksDir/pre-push (mode 0755, atomically),

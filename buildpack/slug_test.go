@@ -160,23 +160,29 @@ func TestHooks(t *testing.T) {
 	}
 }
 
-func TestHooksDir(t *testing.T) {
+func TestHookTarget(t *testing.T) {
 	requireTool(t, "git")
-	repo := t.TempDir()
+	repo, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	gitRun(t, repo, "init", "-q")
 	sub := filepath.Join(repo, "app")
 	if err := os.Mkdir(sub, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	got, err := HooksDir(t.Context(), sub, testEnviron())
-	if err != nil || got != filepath.Join(repo, ".git", "hooks") {
-		t.Errorf("HooksDir = %q, %v", got, err)
+	hooks, app, err := HookTarget(t.Context(), sub, testEnviron())
+	if err != nil || hooks != filepath.Join(repo, ".git", "hooks") || app != "app" {
+		t.Errorf("HookTarget = %q, %q, %v", hooks, app, err)
+	}
+	if _, app, err := HookTarget(t.Context(), repo, testEnviron()); err != nil || app != "." {
+		t.Errorf("HookTarget at the top = %q, %v; want \".\"", app, err)
 	}
 	gitRun(t, repo, "config", "core.hooksPath", ".githooks")
-	if got, err := HooksDir(t.Context(), sub, testEnviron()); err != nil || got != filepath.Join(repo, ".githooks") {
-		t.Errorf("HooksDir with core.hooksPath = %q, %v", got, err)
+	if hooks, _, err := HookTarget(t.Context(), sub, testEnviron()); err != nil || hooks != filepath.Join(repo, ".githooks") {
+		t.Errorf("HookTarget with core.hooksPath = %q, %v", hooks, err)
 	}
-	if _, err := HooksDir(t.Context(), t.TempDir(), testEnviron()); err == nil {
-		t.Error("HooksDir outside a repository succeeded")
+	if _, _, err := HookTarget(t.Context(), t.TempDir(), testEnviron()); err == nil {
+		t.Error("HookTarget outside a repository succeeded")
 	}
 }

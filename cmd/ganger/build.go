@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gangerdev/ganger/app"
 	"github.com/gangerdev/ganger/buildpack"
 )
 
@@ -63,118 +61,70 @@ Examples:
 
 func runBuild(c *cli.Context, st *streams) error {
 	if c.NArg() > 0 {
-		return &usageError{err: fmt.Errorf("build: unexpected argument %q", c.Args().First()), hint: "name buildpacks with -b REF; the app root with -d DIR"}
+		return &app.UsageError{Err: fmt.Errorf("build: unexpected argument %q", c.Args().First()), Hint: "name buildpacks with -b REF; the app root with -d DIR"}
 	}
-	p, opts, err := buildOptions(c, st, "build")
+	a, bo, err := loadBuild(c, st, "build")
 	if err != nil {
 		return err
 	}
-	opts.Tarball = p.set.str("tarball", "")
 	ctx, stop := interruptible(c.Context)
 	defer stop()
-	if _, err := buildpack.Build(ctx, opts); err != nil {
+	if _, err := buildpack.Build(ctx, bo); err != nil {
 		if code := stop(); code != 0 {
-			return &exitError{code: code, err: errors.New("build interrupted; the previous slug is unchanged")}
+			return &app.ExitError{Code: code, Err: errors.New("build interrupted; the previous slug is unchanged")}
 		}
-		return buildFailure("build", p, err)
+		return app.BuildFailure("build", a.Root, err)
 	}
 	return nil
 }
 
-// buildOptions resolves the project, the buildpacks and the fetch settings
-// shared by build and test.
-func buildOptions(c *cli.Context, st *streams, what string) (*project, buildpack.BuildOptions, error) {
-	var opts buildpack.BuildOptions
-	p, err := loadProjectOpt(c, st, true)
+// loadBuild loads the app and resolves the options of a build or test run
+// of it; what names the command.
+func loadBuild(c *cli.Context, st *streams, what string) (*app.App, buildpack.BuildOptions, error) {
+	set, o, err := loadOptions(c, st)
 	if err != nil {
-		return nil, opts, err
+		return nil, buildpack.BuildOptions{}, err
 	}
-	config := envFileVars(p.env)
-	configMap := make(map[string]string, len(config))
-	for _, v := range config {
-		configMap[v.Key] = v.Value
+	o.ProcfileOptional = true
+	a, err := app.Load(o)
+	if err != nil {
+		return nil, buildpack.BuildOptions{}, err
 	}
-	sel := buildpack.SelectOptions{
-		AppDir:   p.root,
-		Flags:    p.set.list("buildpack"),
-		Config:   configMap,
-		Registry: p.set.str("registry", ""),
+	b, err := buildOptions(c, set, st)
+	if err != nil {
+		return nil, buildpack.BuildOptions{}, err
+	}
+	if what == "build" {
+		b.Tarball = set.str("tarball", "")
+	}
+	bo, err := a.BuildOptions(b, what)
+	return a, bo, err
+}
+
+// buildOptions reads the flags that choose and fetch the buildpacks.
+func buildOptions(c *cli.Context, set *settings, st *streams) (app.Build, error) {
+	b := app.Build{
+		Buildpacks: set.list("buildpack"),
+		Registry:   set.str("registry", ""),
+		Stack:      set.str("stack", ""),
+		CacheDir:   set.str("buildpack-cache", ""),
+		Out:        st.out,
 	}
 	if c.IsSet("buildpack") {
 		// Typed on the command line: relative to where it was typed.
-		if sel.WorkDir, err = os.Getwd(); err != nil {
-			return nil, opts, fmt.Errorf("%s: %w", what, err)
+		wd, err := workDir()
+		if err != nil {
+			return b, err
 		}
+		b.WorkDir = wd
 	}
-	if _, ok := p.set.lookup("detect"); ok {
-		sel.Detect = append([]string{}, p.set.list("detect")...)
+	if _, ok := set.lookup("detect"); ok {
+		d := set.list("detect")
+		b.Detect = &d
 	}
-	selection, err := buildpack.Select(sel)
-	if err != nil {
-		err = fmt.Errorf("%s: choosing the buildpacks: %w", what, err)
-		if c.IsSet("buildpack") {
-			return nil, opts, &usageError{err: err, hint: "example: ganger " + what + " -b ./buildpacks/go"}
-		}
-		return nil, opts, err
-	}
-	refresh, err := p.set.bool("refresh")
-	if err != nil {
-		return nil, opts, err
-	}
-	refs := make([]string, len(selection.Refs))
-	for i, r := range selection.Refs {
-		refs[i] = r.Raw
-	}
-	if selection.Detect {
-		fmt.Fprintf(st.out, "-----> Detecting the buildpack among: %s\n", strings.Join(refs, ", "))
-	} else {
-		fmt.Fprintf(st.out, "-----> Buildpacks (from %s): %s\n", selection.Source, strings.Join(refs, ", "))
-	}
-	opts = buildpack.BuildOptions{
-		AppDir:     relPath(p.root),
-		Buildpacks: selection.Refs,
-		Detect:     selection.Detect,
-		Config:     config,
-		Environ:    st.environ,
-		Fetch: buildpack.FetchOptions{
-			CacheDir: p.set.str("buildpack-cache", buildpackCacheDir(st)),
-			Refresh:  refresh,
-			Environ:  st.environ,
-		},
-		Stack: p.set.str("stack", ""),
-		Out:   st.out,
-	}
-	return p, opts, nil
-}
-
-// buildpackCacheDir is where fetched buildpacks are kept: ganger/buildpacks
-// in the user cache dir (os.UserCacheDir, from the injected environment),
-// or "" (the app's .ganger/buildpacks) when there is none.
-func buildpackCacheDir(st *streams) string {
-	dir := st.getenv("XDG_CACHE_HOME")
-	if !filepath.IsAbs(dir) || runtime.GOOS == "darwin" {
-		home := st.getenv("HOME")
-		if !filepath.IsAbs(home) {
-			return ""
-		}
-		dir = filepath.Join(home, ".cache")
-		if runtime.GOOS == "darwin" {
-			dir = filepath.Join(home, "Library", "Caches")
-		}
-	}
-	return filepath.Join(dir, "ganger", "buildpacks")
-}
-
-// buildFailure words a failed build or test run: buildpack's BuildError
-// already names the buildpack, the phase and the log.
-func buildFailure(what string, p *project, err error) error {
-	var be *buildpack.BuildError
-	if errors.As(err, &be) && what == "build" {
-		if _, serr := os.Stat(filepath.Join(p.root, buildpack.SlugDir)); serr == nil {
-			return fmt.Errorf("%s: %w\nthe previous slug in %s is unchanged", what, err, relPath(filepath.Join(p.root, buildpack.SlugDir)))
-		}
-	}
-	return fmt.Errorf("%s: %w", what, err)
+	var err error
+	b.Refresh, err = set.bool("refresh")
+	return b, err
 }
 
 // interruptible is ctx cancelled by SIGINT, SIGTERM or SIGHUP, which end
@@ -188,7 +138,7 @@ func interruptible(ctx context.Context) (context.Context, func() int) {
 	go func() {
 		select {
 		case s := <-sigs:
-			cancel(signalCause{s.(syscall.Signal)})
+			cancel(app.Interrupt{Signal: s.(syscall.Signal)})
 		case <-done:
 		}
 	}()
@@ -199,10 +149,6 @@ func interruptible(ctx context.Context) (context.Context, func() int) {
 			signal.Stop(sigs)
 			close(done)
 		}
-		var sc signalCause
-		if errors.As(context.Cause(ctx), &sc) {
-			return 128 + int(sc.sig)
-		}
-		return 0
+		return app.InterruptCode(context.Cause(ctx))
 	}
 }

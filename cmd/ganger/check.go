@@ -2,18 +2,14 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
+	"text/tabwriter"
+	"time"
 
+	"github.com/gangerdev/ganger/app"
 	"github.com/urfave/cli/v2"
-
-	"github.com/gangerdev/ganger/config"
-	"github.com/gangerdev/ganger/env"
-	"github.com/gangerdev/ganger/procfile"
-	"github.com/gangerdev/ganger/runner/watch"
 )
 
 func checkCommand(st *streams) *cli.Command {
@@ -51,63 +47,15 @@ Examples:
 	}
 }
 
-type checkEntry struct {
-	Name    string `json:"name"`
-	Command string `json:"command"`
-	Line    int    `json:"line"`
-}
-
-type checkError struct {
-	File    string `json:"file"`
-	Line    int    `json:"line,omitempty"`
-	Message string `json:"message"`
-}
-
-type checkResult struct {
-	Valid    bool         `json:"valid"`
-	Procfile string       `json:"procfile"`
-	Entries  []checkEntry `json:"entries"`
-	EnvFiles []string     `json:"env_files"`
-	Errors   []checkError `json:"errors"`
-}
-
 func check(c *cli.Context, st *streams) error {
-	set, err := loadSettings(c, st)
+	_, o, err := loadOptions(c, st)
 	if err != nil {
 		return err
 	}
-	root, pfPath, err := set.locate()
+	res, err := app.Check(o)
 	if err != nil {
 		return err
 	}
-	res := checkResult{Procfile: pfPath, Entries: []checkEntry{}, EnvFiles: []string{}, Errors: []checkError{}}
-	var problems []error
-	pf, err := procfile.ReadFile(pfPath)
-	if err != nil {
-		problems = append(problems, err)
-	} else {
-		for _, e := range pf.Entries {
-			res.Entries = append(res.Entries, checkEntry(e))
-		}
-	}
-	p := &project{set: set, root: root}
-	if err := p.loadEnv(); err != nil {
-		problems = append(problems, err)
-	}
-	res.EnvFiles = append(res.EnvFiles, p.envFiles...)
-	cfPath := filepath.Join(root, config.FileName)
-	if cf, err := config.ReadFile(relPath(cfPath)); err != nil {
-		problems = append(problems, err)
-	} else if pf != nil {
-		if err := cf.Check(pf.Names(), watch.CheckGlob); err != nil {
-			problems = append(problems, err)
-		}
-	}
-	for _, err := range problems {
-		res.Errors = append(res.Errors, flattenErrors(err)...)
-	}
-	res.Valid = len(res.Errors) == 0
-
 	if c.Bool("json") {
 		enc := json.NewEncoder(st.out)
 		enc.SetIndent("", "  ")
@@ -115,7 +63,7 @@ func check(c *cli.Context, st *streams) error {
 			return err
 		}
 		if !res.Valid {
-			return &exitError{code: 1}
+			return &app.ExitError{Code: 1}
 		}
 		return nil
 	}
@@ -131,38 +79,83 @@ func check(c *cli.Context, st *streams) error {
 			}
 		}
 		n := len(res.Errors)
-		return &exitError{code: 1, err: fmt.Errorf("check failed: %d problem%s", n, plural(n))}
+		return &app.ExitError{Code: 1, Err: fmt.Errorf("check failed: %d problem%s", n, plural(n))}
 	}
-	fmt.Fprintf(st.out, "valid procfile detected (%s)\n", strings.Join(pf.Names(), ", "))
+	names := make([]string, len(res.Entries))
+	for i, e := range res.Entries {
+		names[i] = e.Name
+	}
+	fmt.Fprintf(st.out, "valid procfile detected (%s)\n", strings.Join(names, ", "))
 	return nil
 }
 
-// flattenErrors turns joined parse errors into one entry per line error.
-func flattenErrors(err error) []checkError {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []checkError
-		for _, e := range j.Unwrap() {
-			out = append(out, flattenErrors(e)...)
+// bootFlags are check's flags for the pre-push check.
+func bootFlags() []cli.Flag {
+	return slices.Concat([]cli.Flag{
+		&cli.BoolFlag{Name: "boot", Usage: "build the app, run the release phase, start every process from the slug, wait until each is up, stop them: the pre-push check"},
+		&cli.BoolFlag{Name: "slug", Usage: "with --boot: use the slug as it is instead of building"},
+		&cli.StringFlag{Name: "settle", Usage: "with --boot: how long a process without a readiness check must keep running to pass (`TIME`, default 3s)"},
+		&cli.StringFlag{Name: "boot-timeout", Usage: "with --boot: how long a process may take to be ready (`TIME`, default 60s)"},
+	}, formationFlags(), outputFlags(), buildpackFlags())
+}
+
+// bootCheck is "ganger check --boot".
+func bootCheck(c *cli.Context, st *streams) error {
+	set, o, err := loadOptions(c, st)
+	if err != nil {
+		return err
+	}
+	bo := app.BootOptions{Options: o}
+	if bo.Settle, err = set.duration("settle", 3*time.Second, true); err != nil {
+		return err
+	}
+	if bo.Limit, err = set.duration("boot-timeout", time.Minute, true); err != nil {
+		return err
+	}
+	if useSlug, err := set.bool("slug"); err != nil {
+		return err
+	} else if !useSlug {
+		b, err := buildOptions(c, set, st)
+		if err != nil {
+			return err
 		}
-		return out
+		bo.Build = &b
 	}
-	var pe *procfile.LineError
-	if errors.As(err, &pe) {
-		msg := pe.Msg
-		if pe.Hint != "" {
-			msg += "; hint: " + pe.Hint
+	if bo.Output, err = outputOptions(set, st); err != nil {
+		return err
+	}
+	if bo.NoPortCheck, err = set.bool("no-port-check"); err != nil {
+		return err
+	}
+	ctx, sig, stop := formationSignals(c.Context)
+	defer stop()
+	bo.Signals = sig
+	rows, err := app.BootCheck(ctx, bo)
+	if rows != nil {
+		printBootTable(st, rows)
+	}
+	return err
+}
+
+// printBootTable prints the boot check's table and its verdict.
+func printBootTable(st *streams, rows []app.BootRow) {
+	tw := tabwriter.NewWriter(st.out, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tRESULT\tTIME\tDETAIL")
+	failed := 0
+	for _, r := range rows {
+		res := "pass"
+		if !r.Pass {
+			res = "FAIL"
+			failed++
 		}
-		return []checkError{{File: pe.Path, Line: pe.Line, Message: msg}}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, res, app.RoundSeconds(r.Took), r.Detail)
 	}
-	var ee *env.LineError
-	if errors.As(err, &ee) {
-		return []checkError{{File: ee.Path, Line: ee.Line, Message: ee.Msg}}
+	tw.Flush()
+	if failed == 0 {
+		fmt.Fprintf(st.out, "boot check passed: %d of %d\n", len(rows), len(rows))
+	} else {
+		fmt.Fprintf(st.out, "boot check failed: %d of %d failed\n", failed, len(rows))
 	}
-	var ce *config.LineError
-	if errors.As(err, &ce) {
-		return []checkError{{File: ce.Path, Line: ce.Line, Message: ce.Msg}}
-	}
-	return []checkError{{Message: err.Error()}}
 }
 
 func plural(n int) string {

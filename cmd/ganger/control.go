@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gangerdev/ganger/app"
 	"github.com/gangerdev/ganger/runner/control"
 )
 
@@ -25,14 +26,12 @@ func rootFlags() []cli.Flag {
 // nearest directory holding a Procfile, so the commands work from any
 // subdirectory of the app.
 func controlRoot(c *cli.Context, st *streams) (string, error) {
-	set, err := loadSettings(c, st)
+	_, o, err := loadOptions(c, st)
 	if err != nil {
 		return "", err
 	}
-	_, rootSet := set.lookup("root")
-	_, pfSet := set.lookup("procfile")
-	if rootSet || pfSet {
-		root, _, err := set.locate()
+	if o.Root != "" || o.Procfile != "" {
+		root, _, err := app.Locate(o)
 		return root, err
 	}
 	wd, err := os.Getwd()
@@ -41,7 +40,7 @@ func controlRoot(c *cli.Context, st *streams) (string, error) {
 	}
 	root, err := control.FindRoot(wd, "Procfile")
 	if err != nil {
-		return "", &usageError{err: err}
+		return "", &app.UsageError{Err: err}
 	}
 	return root, nil
 }
@@ -49,7 +48,7 @@ func controlRoot(c *cli.Context, st *streams) (string, error) {
 // notRunning words a missing server with the way out.
 func notRunning(err error) error {
 	if errors.Is(err, control.ErrNotRunning) {
-		return &exitError{code: 1, err: fmt.Errorf("%w; start it with \"ganger start\" (ganger ps, restart and stop talk to a running start)", err)}
+		return &app.ExitError{Code: 1, Err: fmt.Errorf("%w; start it with \"ganger start\" (ganger ps, restart and stop talk to a running start)", err)}
 	}
 	return err
 }
@@ -73,7 +72,7 @@ Examples:
 		Flags: append(rootFlags(), &cli.BoolFlag{Name: "json", Usage: "print the processes as JSON"}),
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
-				return &usageError{err: fmt.Errorf("ps takes no arguments, got %q", c.Args().Slice())}
+				return &app.UsageError{Err: fmt.Errorf("ps takes no arguments, got %q", c.Args().Slice())}
 			}
 			root, err := controlRoot(c, st)
 			if err != nil {
@@ -130,7 +129,7 @@ Examples:
 			if err != nil {
 				var re *control.RemoteError
 				if errors.As(err, &re) {
-					return &exitError{code: 1, err: err}
+					return &app.ExitError{Code: 1, Err: err}
 				}
 				return notRunning(err)
 			}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gangerdev/ganger/app"
 	"github.com/gangerdev/ganger/env"
-	"github.com/gangerdev/ganger/procfile"
 )
 
 func envCommand(st *streams) *cli.Command {
@@ -39,41 +39,30 @@ Examples:
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
-				return &usageError{err: fmt.Errorf("env: takes at most one process name, got %d", c.NArg())}
+				return &app.UsageError{Err: fmt.Errorf("env: takes at most one process name, got %d", c.NArg())}
 			}
-			p, err := loadProjectOpt(c, st, c.NArg() == 0)
+			_, o, err := loadOptions(c, st)
 			if err != nil {
 				return err
 			}
-			e := p.env
+			o.ProcfileOptional = c.NArg() == 0
+			a, err := app.Load(o)
+			if err != nil {
+				return err
+			}
+			e := a.Env
 			if c.NArg() == 1 {
-				name, port, err := p.instanceByName(c.Args().First())
+				name, port, err := a.Instance(c.Args().First())
 				if err != nil {
-					return err
+					return fmt.Errorf("env: %w", err)
 				}
-				if e, err = p.instanceEnv(name, port); err != nil {
+				if e, err = a.InstanceEnv(name, port); err != nil {
 					return err
 				}
 			}
 			return printEnv(st, e, c.Bool("reveal"), c.Bool("json"), c.Bool("shell"))
 		},
 	}
-}
-
-// instanceByName resolves "web" or "web.2" to its name and PORT.
-func (p *project) instanceByName(arg string) (string, int, error) {
-	typ, num := arg, 1
-	if i := strings.LastIndexByte(arg, '.'); i > 0 {
-		if _, err := fmt.Sscanf(arg[i+1:], "%d", &num); err != nil || num < 1 {
-			return "", 0, &usageError{err: fmt.Errorf("env: %q is not TYPE or TYPE.N", arg)}
-		}
-		typ = arg[:i]
-	}
-	_, idx, ok := p.pf.Lookup(typ)
-	if !ok {
-		return "", 0, &usageError{err: fmt.Errorf("unknown process type %q (%s has: %s)", typ, p.procfilePath, strings.Join(p.pf.Names(), ", "))}
-	}
-	return fmt.Sprintf("%s.%d", typ, num), procfile.Port(p.port, idx, num), nil
 }
 
 type envJSON struct {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gangerdev/ganger/app"
 	"github.com/gangerdev/ganger/export"
 )
 
@@ -75,46 +76,44 @@ Examples:
 func runExport(c *cli.Context, st *streams) error {
 	formats := export.Formats()
 	if c.NArg() != 2 {
-		return &usageError{
-			err:  fmt.Errorf("export: want FORMAT DIR, got %d argument%s", c.NArg(), plural(c.NArg())),
-			hint: "formats: " + strings.Join(formats, ", ") + "; example: ganger export systemd /tmp/units",
+		return &app.UsageError{
+			Err:  fmt.Errorf("export: want FORMAT DIR, got %d argument%s", c.NArg(), plural(c.NArg())),
+			Hint: "formats: " + strings.Join(formats, ", ") + "; example: ganger export systemd /tmp/units",
 		}
 	}
 	format, dir := c.Args().Get(0), c.Args().Get(1)
 	if !slices.Contains(formats, format) {
-		return &usageError{err: fmt.Errorf("export: unknown format %q", format), hint: "formats: " + strings.Join(formats, ", ")}
+		return &app.UsageError{Err: fmt.Errorf("export: unknown format %q", format), Hint: "formats: " + strings.Join(formats, ", ")}
 	}
 	if dir == "" {
-		return &usageError{err: errors.New("export: the directory is empty"), hint: "name the directory to write into, such as ."}
+		return &app.UsageError{Err: errors.New("export: the directory is empty"), Hint: "name the directory to write into, such as ."}
 	}
-	slug, err := boolFlag(c, st, "slug")
+	set, o, err := loadOptions(c, st)
 	if err != nil {
 		return err
 	}
-	p, err := loadProjectOpt(c, st, slug)
+	if o.Slug, err = set.bool("slug"); err != nil {
+		return err
+	}
+	o.Command = "export --slug"
+	a, err := app.Load(o)
 	if err != nil {
 		return err
 	}
-	opt, err := exportOptions(c, p.set, format)
+	opt, err := exportOptions(c, set, format)
 	if err != nil {
 		return err
 	}
-	app, notes, err := buildExportApp(p, slug)
+	ex, notes, err := a.Export(app.ExportOptions{Name: set.str("app", ""), User: set.str("user", ""), Image: set.str("image", ""), LogDir: set.str("log", "")})
 	if err != nil {
 		return err
 	}
-	res, err := export.Write(format, dir, app, opt)
+	res, err := export.Write(format, dir, ex, opt)
 	if err != nil {
 		return err
 	}
-	printExport(st, format, app.Name, res, append(notes, res.Notes...))
+	printExport(st, format, ex.Name, res, append(notes, res.Notes...))
 	return nil
-}
-
-// boolFlag reads a boolean option before the project (and so the .foreman
-// file) is loaded: the flag, then GANGER_<FLAG>.
-func boolFlag(c *cli.Context, st *streams, name string) (bool, error) {
-	return (&settings{c: c, st: st}).bool(name)
 }
 
 // exportOptions reads the options of export.Write, refusing those that do
@@ -129,10 +128,10 @@ func exportOptions(c *cli.Context, set *settings, format string) (export.Options
 		return opt, err
 	}
 	if opt.Split && format != "kubernetes" {
-		return opt, &usageError{err: fmt.Errorf("export %s: --split applies to kubernetes only", format)}
+		return opt, &app.UsageError{Err: fmt.Errorf("export %s: --split applies to kubernetes only", format)}
 	}
 	if opt.UserUnits && format != "systemd" {
-		return opt, &usageError{err: fmt.Errorf("export %s: --user-units applies to systemd only", format)}
+		return opt, &app.UsageError{Err: fmt.Errorf("export %s: --user-units applies to systemd only", format)}
 	}
 	// --force is never taken from the environment or .foreman: overwriting
 	// someone's files has to be asked for each time.

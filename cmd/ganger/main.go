@@ -1,8 +1,10 @@
 // Command ganger runs Procfile apps the way the platform runs them.
 //
-// This package is thin wiring: flags become options, options become calls to
-// procfile, env, runner and buildpack. It alone knows urfave/cli, decides
-// about terminals and colour, maps errors to exit codes, and calls os.Exit.
+// This package is thin wiring: flags, GANGER_* variables and .foreman become
+// typed options once, and options become calls into package app (and, for
+// the commands that need no app, into control and buildpack). It alone knows
+// urfave/cli, decides about terminals, colour and signals, prints, maps
+// typed errors to exit codes, and calls os.Exit.
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gangerdev/ganger/app"
 	"github.com/mattn/go-isatty"
 )
 
@@ -49,40 +52,10 @@ func (st *streams) getenv(key string) string {
 	return ""
 }
 
-// exitError carries an exit code. A nil err means nothing more to print.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.err }
-
-// usageError is a mistake in the command line; it exits 2.
-type usageError struct {
-	err  error
-	hint string
-}
-
-func (e *usageError) Error() string {
-	if e.hint == "" {
-		return e.err.Error()
-	}
-	return e.err.Error() + "\n" + e.hint
-}
-
-func (e *usageError) Unwrap() error { return e.err }
-
 // run runs ganger with args and returns the exit code.
 func run(ctx context.Context, args []string, st *streams) int {
-	app := newApp(st)
-	err := app.RunContext(ctx, interspersed(app, args))
+	cliApp := newApp(st)
+	err := cliApp.RunContext(ctx, interspersed(cliApp, args))
 	return exitCode(err, st.err)
 }
 
@@ -91,15 +64,15 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	var ee *exitError
+	var ee *app.ExitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "ganger: %v\n", ee.err)
+		if ee.Err != nil {
+			fmt.Fprintf(stderr, "ganger: %v\n", ee.Err)
 		}
-		return ee.code
+		return ee.Code
 	}
 	fmt.Fprintf(stderr, "ganger: %v\n", err)
-	var ue *usageError
+	var ue *app.UsageError
 	if errors.As(err, &ue) || isCLIUsageError(err) {
 		return 2
 	}

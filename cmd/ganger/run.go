@@ -4,17 +4,13 @@ import (
 	"errors"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gangerdev/ganger/procfile"
+	"github.com/gangerdev/ganger/app"
 	"github.com/gangerdev/ganger/runner"
 )
-
-// oneOffName is the DYNO and PS of a one-off, as the platform names run dynos.
-const oneOffName = "run.1"
 
 func runCommand(st *streams) *cli.Command {
 	return &cli.Command{
@@ -44,39 +40,26 @@ slug's Procfile and the buildpacks' default process types.`,
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
 			if len(args) == 0 {
-				return &usageError{err: errors.New("run: name a command"), hint: "example: ganger run rails console"}
+				return &app.UsageError{Err: errors.New("run: name a command"), Hint: "example: ganger run rails console"}
 			}
-			p, err := loadProjectFor(c, st, "run")
+			set, o, err := loadOptions(c, st)
 			if err != nil {
 				return err
 			}
-			port := p.port
-			var argv []string
-			dir := p.root
-			switch {
-			case len(args) == 1:
-				command := args[0]
-				if e, idx, ok := p.pf.Lookup(args[0]); ok {
-					port = procfile.Port(p.port, idx, 1)
-					command = e.Command
-				}
-				argv, dir = p.command(command)
-			case p.slug != nil:
-				// The profile's shell runs the words as given, unparsed.
-				words := make([]string, len(args))
-				for i, a := range args {
-					words[i] = shQuote(a)
-				}
-				argv, dir = p.command("exec " + strings.Join(words, " "))
-			default:
-				// The shell finds the program on the child's PATH, not ganger's.
-				argv = append([]string{"/bin/sh", "-c", `exec "$0" "$@"`}, args...)
+			if o.Slug, err = set.bool("slug"); err != nil {
+				return err
 			}
-			e, err := p.instanceEnv(oneOffName, port)
+			o.ProcfileOptional, o.Command = true, "run --slug"
+			a, err := app.Load(o)
 			if err != nil {
 				return err
 			}
-			return runOneOff(c, runner.OneOff{Argv: argv, Dir: dir, Env: e.Environ(), Stdin: st.in, Stdout: st.out, Stderr: st.err})
+			one, err := a.OneOff(args)
+			if err != nil {
+				return err
+			}
+			one.Stdin, one.Stdout, one.Stderr = st.in, st.out, st.err
+			return runOneOff(c, one)
 		},
 	}
 }
@@ -105,10 +88,10 @@ func runOneOff(c *cli.Context, o runner.OneOff) error {
 	}()
 	code, err := runner.RunOne(c.Context, o, forward)
 	if err != nil {
-		return &exitError{code: code, err: err}
+		return &app.ExitError{Code: code, Err: err}
 	}
 	if code != 0 {
-		return &exitError{code: code}
+		return &app.ExitError{Code: code}
 	}
 	return nil
 }

@@ -2,33 +2,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"slices"
-	"sync"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gangerdev/ganger/config"
-	"github.com/gangerdev/ganger/env"
-	"github.com/gangerdev/ganger/procfile"
+	"github.com/gangerdev/ganger/app"
 	"github.com/gangerdev/ganger/runner"
 	"github.com/gangerdev/ganger/runner/control"
-	"github.com/gangerdev/ganger/runner/logmux"
 )
-
-func outputFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "color", Usage: "colour the prefixes: `auto`, always or never (auto: when stdout is a terminal; NO_COLOR and FORCE_COLOR honoured)"},
-		&cli.BoolFlag{Name: "no-color", Usage: "same as --color never"},
-		&cli.BoolFlag{Name: "no-timestamp", Usage: "leave out the HH:MM:SS column"},
-		&cli.BoolFlag{Name: "no-prefix", Usage: "leave out the process name column"},
-	}
-}
 
 func startCommand(st *streams) *cli.Command {
 	return &cli.Command{
@@ -60,15 +46,109 @@ slug's Procfile lacks come from the buildpacks' default_process_types. A release
 runs first, once, to completion (the release phase); a non-zero exit aborts the start
 with its code. --no-release skips it; naming release (start --slug release, or -m
 release=N) runs it with the formation instead.`,
-		Flags: slices.Concat(appFlags(), formationFlags(), outputFlags(), ttyFlags(), portCheckFlags(), liveFlags(), slugFlags()),
+		Flags: slices.Concat(appFlags(), formationFlags(), outputFlags(), ttyFlags(), liveFlags(), slugFlags()),
 		Action: func(c *cli.Context) error {
-			p, err := loadProjectFor(c, st, "start")
-			if err != nil {
-				return err
-			}
-			return startApp(c.Context, p, c.Args().Slice(), st)
+			return start(c, st)
 		},
 	}
+}
+
+// liveFlags are start's flags for the development loop: reloading on
+// changes and restart policies from the command line.
+func liveFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "no-port-check", Usage: "start even when a PORT handed out is in use (every instance gets one, even those that never listen)"},
+		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "restart processes when files under the app root change (.gitignore honoured)"},
+		&cli.StringSliceFlag{Name: "watch-ignore", Usage: "more `GLOB`s to ignore, in gitignore syntax; repeatable"},
+		&cli.StringFlag{Name: "debounce", Usage: "quiet `TIME` that ends a burst of changes (default 200ms)"},
+		&cli.StringFlag{Name: "auto-restart", Aliases: []string{"r"}, Usage: "restart these `TYPES` (comma-separated, or all) whenever they exit, with backoff (overmind's -r)"},
+		&cli.StringFlag{Name: "can-die", Usage: "`TYPES` (comma-separated, or all) whose exit leaves the rest running (overmind's --can-die)"},
+	}
+}
+
+// slugFlags run start and run from the slug.
+func slugFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "slug", Usage: "run from the slug of ganger build (.ganger/slug) as a dyno does: cwd and HOME the slug, its profile sourced"},
+		&cli.BoolFlag{Name: "no-release", Usage: "with --slug: skip the release phase (the release type run once before the formation)"},
+	}
+}
+
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "color", Usage: "colour the prefixes: auto, always or never (auto, the default: when stdout is a terminal; NO_COLOR and FORCE_COLOR honoured)"},
+		&cli.BoolFlag{Name: "no-color", Usage: "same as --color never"},
+		&cli.BoolFlag{Name: "no-timestamp", Usage: "leave out the HH:MM:SS column"},
+		&cli.BoolFlag{Name: "no-prefix", Usage: "leave out the process name column"},
+	}
+}
+
+// start is "ganger start": options resolved here, the run in package app.
+func start(c *cli.Context, st *streams) error {
+	set, o, err := loadOptions(c, st)
+	if err != nil {
+		return err
+	}
+	if o.Slug, err = set.bool("slug"); err != nil {
+		return err
+	}
+	o.Command = "start --slug"
+	a, err := app.Load(o)
+	if err != nil {
+		return err
+	}
+	so := app.StartOptions{Control: ptr(control.DefaultOptions(st.getenv)), Warn: st.err}
+	if so.Selection, err = app.Select(o.Formation, c.Args().Slice()); err != nil {
+		return err
+	}
+	so.Policies = app.Policies{AutoRestart: set.list("auto-restart"), CanDie: set.list("can-die")}
+	if so.Output, err = outputOptions(set, st); err != nil {
+		return err
+	}
+	if so.TTY, err = ttyFor(set, st); err != nil {
+		return err
+	}
+	if so.NoPortCheck, err = set.bool("no-port-check"); err != nil {
+		return err
+	}
+	if so.NoRelease, err = set.bool("no-release"); err != nil {
+		return err
+	}
+	if watching, err := set.bool("watch"); err != nil {
+		return err
+	} else if watching {
+		debounce, err := set.duration("debounce", 0, true)
+		if err != nil {
+			return err
+		}
+		so.Watch = &app.WatchOptions{Debounce: debounce, Ignore: set.list("watch-ignore"), Leave: app.OutputFiles(st.out, st.err)}
+	}
+	growOutputPipe(st.out)
+	ctx, sig, stop := formationSignals(c.Context)
+	defer stop()
+	so.Signals = sig
+	return a.Start(ctx, so)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// outputOptions reads the output flags, deciding about colour at the edge.
+func outputOptions(set *settings, st *streams) (app.Output, error) {
+	out := app.Output{Out: st.out}
+	var err error
+	if out.Color, err = colorEnabled(set, st); err != nil {
+		return out, err
+	}
+	noTS, err := set.bool("no-timestamp")
+	if err != nil {
+		return out, err
+	}
+	noPrefix, err := set.bool("no-prefix")
+	if err != nil {
+		return out, err
+	}
+	out.Timestamp, out.Prefix = !noTS, !noPrefix
+	return out, nil
 }
 
 // colorEnabled decides about colour at the edge: flag, then NO_COLOR, then
@@ -87,7 +167,7 @@ func colorEnabled(set *settings, st *streams) (bool, error) {
 		return false, nil
 	case "auto", "":
 	default:
-		return false, &usageError{err: fmt.Errorf("--color %q: want auto, always or never", mode)}
+		return false, &app.UsageError{Err: fmt.Errorf("--color %q: want auto, always or never", mode)}
 	}
 	if st.getenv("NO_COLOR") != "" {
 		return false, nil
@@ -96,95 +176,6 @@ func colorEnabled(set *settings, st *streams) (bool, error) {
 		return true, nil
 	}
 	return st.outTTY && st.getenv("TERM") != "dumb", nil
-}
-
-// newMux builds the output renderer from the output flags.
-func newMux(set *settings, st *streams, names []string) (*logmux.Mux, error) {
-	colour, err := colorEnabled(set, st)
-	if err != nil {
-		return nil, err
-	}
-	noTS, err := set.bool("no-timestamp")
-	if err != nil {
-		return nil, err
-	}
-	noPrefix, err := set.bool("no-prefix")
-	if err != nil {
-		return nil, err
-	}
-	return logmux.New(st.out, logmux.Options{Color: colour, Timestamp: !noTS, Prefix: !noPrefix, Names: names}), nil
-}
-
-// signalCause is why a run was interrupted.
-type signalCause struct{ sig syscall.Signal }
-
-func (s signalCause) Error() string { return runner.SignalName(s.sig) + " received" }
-
-// startApp runs the formation until it stops.
-func startApp(ctx context.Context, p *project, args []string, st *streams) error {
-	types, f, err := p.selection(args)
-	if err != nil {
-		return err
-	}
-	if p.slug != nil && len(types) == 0 && f == nil {
-		f = p.slugFormation()
-	}
-	pl := &plan{types: types, formation: f, autoRestart: typeSet(p.set, "auto-restart"), canDie: typeSet(p.set, "can-die")}
-	fm, err := p.prepare(pl, st)
-	if err != nil {
-		return err
-	}
-	cf, specs, release, mux := fm.cf, fm.specs, fm.release, fm.mux
-	if pl.tty, err = ttyFor(p.set, st, mux); err != nil {
-		return err
-	}
-	for i := range specs {
-		specs[i].TTY = pl.tty
-	}
-	watching, err := p.set.bool("watch")
-	if err != nil {
-		return err
-	}
-	if watching && p.slug != nil {
-		return &usageError{err: errors.New("--watch and --slug do not go together: --slug runs the built slug, --watch reloads the source"), hint: "run ganger build again after a change, or start without --slug"}
-	}
-	growOutputPipe(st.out)
-	l := &live{st: st, mux: mux, plan: pl, proj: p, cf: cf}
-	// The control socket is taken first: a second start of the same app is
-	// told so, rather than that its ports are busy.
-	srv, err := control.Listen(ctx, p.root, control.DefaultOptions(st.getenv))
-	var already *control.AlreadyRunningError
-	switch {
-	case errors.As(err, &already):
-		return &exitError{code: 1, err: fmt.Errorf("%w; hint: use \"ganger ps\", \"ganger restart\" or \"ganger stop\" to control it", err)}
-	case err != nil:
-		fmt.Fprintf(st.err, "ganger: warning: no control socket (%v): ganger ps, restart and stop will not reach this run\n", err)
-	default:
-		l.srv = srv
-		defer srv.Close()
-	}
-	if err := checkPorts(p.set, specs); err != nil {
-		return err
-	}
-	if release != nil {
-		if len(specs) > 0 {
-			release.TTY = specs[0].TTY
-		}
-		if err := runRelease(ctx, p, *release, mux); err != nil {
-			return err
-		}
-	}
-	if watching {
-		if l.watcher, err = newWatcher(p, cf, st, mux); err != nil {
-			return err
-		}
-		defer l.watcher.Close()
-	}
-	res, err := supervise(ctx, specs, runner.Options{Timeout: p.timeout, Sink: mux, KeepGoing: watching}, l.serve, l.watchLoop, watchReader(st.out))
-	if err != nil {
-		return err
-	}
-	return resultError(res)
 }
 
 // outputPipeSize is the capacity asked for ganger's stdout when it is a pipe
@@ -201,133 +192,48 @@ func growOutputPipe(out io.Writer) {
 	}
 }
 
-// formation is what start and check --boot run: the specs, the release
-// phase before them (or nil), and the output they share.
-type formation struct {
-	cf      *config.File
-	specs   []runner.Spec
-	release *runner.Spec
-	mux     *logmux.Mux
-}
-
-// prepare reads ganger.yml and builds the formation pl asks for, with the
-// release phase of a slug and the output sized for every name.
-func (p *project) prepare(pl *plan, st *streams) (*formation, error) {
-	cf, err := p.loadConfig()
-	if err != nil {
-		return nil, err
-	}
-	specs, err := pl.specs(p, cf)
-	if err != nil {
-		return nil, err
-	}
-	release, err := p.releasePhase(pl.types, pl.formation)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	if release != nil {
-		names = append(names, release.Name)
-	}
-	for _, s := range specs {
-		names = append(names, s.Name)
-	}
-	mux, err := newMux(p.set, st, names)
-	if err != nil {
-		return nil, err
-	}
-	return &formation{cf: cf, specs: specs, release: release, mux: mux}, nil
-}
-
-// spec is the runner's description of one instance; base is p.env
-// rendered, shared by every instance of a formation.
-func (p *project) spec(in procfile.Instance, base *env.Rendered) (runner.Spec, error) {
-	environ, err := base.Environ(p.instanceVars(in.Name, in.Port)...)
-	if err != nil {
-		return runner.Spec{}, fmt.Errorf("%s: %w", in.Name, err)
-	}
-	argv, dir := p.command(in.Command)
-	return runner.Spec{Name: in.Name, Type: in.Type, Port: in.Port, Argv: argv, Dir: dir, Env: environ}, nil
-}
-
-// supervise runs specs with ganger's signal handling: the first SIGINT,
-// SIGTERM or SIGHUP starts the shutdown, the second kills at once, SIGUSR1
-// and SIGUSR2 are forwarded, and a closed stdout (SIGPIPE) turns into a write
-// error the supervisor acts on instead of killing ganger.
-//
-// Each of beside runs in its own goroutine while the formation runs, with
-// a context that ends when it has stopped; supervise returns once they
-// have returned.
-func supervise(ctx context.Context, specs []runner.Spec, opts runner.Options, beside ...func(context.Context, *runner.Supervisor)) (runner.Result, error) {
+// formationSignals is ganger's signal handling while a formation runs: the
+// first SIGINT, SIGTERM or SIGHUP cancels ctx with an app.Interrupt (the
+// graceful stop), the next one kills at once, SIGUSR1 and SIGUSR2 are
+// forwarded, and a closed stdout (SIGPIPE) turns into a write error the
+// supervisor acts on instead of killing ganger. stop releases the signals.
+func formationSignals(parent context.Context) (context.Context, app.Signals, func()) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE)
-	defer signal.Stop(sigs)
-
-	wd, err := runner.StartWatchdog()
-	if err != nil {
-		return runner.Result{}, err
-	}
-	defer wd.Close()
-	opts.Watchdog = wd
-	opts.Reap = true
-
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	sup := runner.New(opts)
-	stop := make(chan struct{})
-	defer close(stop)
+	ctx, cancel := context.WithCancelCause(parent)
+	kill := make(chan struct{})
+	forward := make(chan syscall.Signal, 8)
+	done := make(chan struct{})
 	go func() {
-		interrupted := false
+		interrupted, killed := false, false
 		for {
 			select {
-			case <-stop:
+			case <-done:
 				return
 			case sig := <-sigs:
 				switch s := sig.(syscall.Signal); s {
 				case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP:
-					if interrupted {
-						sup.Kill()
-					} else {
+					switch {
+					case !interrupted:
 						interrupted = true
-						cancel(signalCause{s})
+						cancel(app.Interrupt{Signal: s})
+					case !killed:
+						killed = true
+						close(kill)
 					}
 				case syscall.SIGUSR1, syscall.SIGUSR2:
-					sup.Signal(s)
+					select {
+					case forward <- s:
+					default: // nobody is running to take it
+					}
 				}
 			}
 		}
 	}()
-	besideCtx, stopBeside := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, f := range beside {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(besideCtx, sup)
-		}()
+	stop := func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
 	}
-	res, err := sup.Run(ctx, specs)
-	stopBeside()
-	wg.Wait()
-	if res.Interrupted {
-		var sc signalCause
-		if errors.As(context.Cause(ctx), &sc) {
-			res.Code = 128 + int(sc.sig)
-		}
-	}
-	return res, err
-}
-
-// resultError maps a run's end to ganger's exit code.
-func resultError(res runner.Result) error {
-	switch {
-	case res.OutputClosed:
-		return &exitError{code: 128 + int(syscall.SIGPIPE)}
-	case res.Interrupted, res.Cause != "":
-		if res.Code == 0 {
-			return nil
-		}
-		return &exitError{code: res.Code}
-	}
-	return nil
+	return ctx, app.Signals{Kill: kill, Forward: forward}, stop
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gangerdev/ganger/app"
 	"github.com/gangerdev/ganger/buildpack"
 )
 
@@ -33,23 +34,23 @@ Examples:
 		Flags: append(appFlags(), buildpackFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return &usageError{err: fmt.Errorf("test: unexpected argument %q", c.Args().First()), hint: "the test command is app.json scripts.test or the buildpack's bin/test"}
+				return &app.UsageError{Err: fmt.Errorf("test: unexpected argument %q", c.Args().First()), Hint: "the test command is app.json scripts.test or the buildpack's bin/test"}
 			}
-			p, opts, err := buildOptions(c, st, "test")
+			a, bo, err := loadBuild(c, st, "test")
 			if err != nil {
 				return err
 			}
 			ctx, stop := interruptible(c.Context)
 			defer stop()
-			code, err := buildpack.Test(ctx, opts)
+			code, err := buildpack.Test(ctx, bo)
 			if sig := stop(); sig != 0 {
-				return &exitError{code: sig, err: errors.New("test run interrupted")}
+				return &app.ExitError{Code: sig, Err: errors.New("test run interrupted")}
 			}
 			if err != nil {
-				return buildFailure("test", p, err)
+				return app.BuildFailure("test", a.Root, err)
 			}
 			if code != 0 {
-				return &exitError{code: code, err: fmt.Errorf("tests failed: the test command exited with code %d; full log: %s", code, relPath(filepath.Join(p.root, buildpack.TestLogFile)))}
+				return &app.ExitError{Code: code, Err: fmt.Errorf("tests failed: the test command exited with code %d; full log: %s", code, app.RelPath(filepath.Join(a.Root, buildpack.TestLogFile)))}
 			}
 			return nil
 		},

@@ -1,31 +1,19 @@
-package main
+package app
 
 import (
 	"errors"
 	"fmt"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/gangerdev/ganger/runner"
 	"github.com/gangerdev/ganger/runner/ports"
 )
-
-// portCheckFlags turn the pre-flight port check off.
-func portCheckFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.BoolFlag{Name: "no-port-check", Usage: "start even when a PORT handed out is in use (every instance gets one, even those that never listen)"},
-	}
-}
 
 // airPlayPorts are held by the macOS AirPlay Receiver (Monterey and later).
 var airPlayPorts = map[int]bool{5000: true, 7000: true}
 
 // checkPorts fails, before anything starts, when a PORT about to be handed
 // out cannot be listened on; see package ports.
-func checkPorts(set *settings, specs []runner.Spec) error {
-	if off, err := set.bool("no-port-check"); err != nil || off {
-		return err
-	}
+func checkPorts(specs []runner.Spec) error {
 	wants := make([]ports.Want, 0, len(specs))
 	for _, s := range specs {
 		if s.Port > 0 {

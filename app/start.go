@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/gangerdev/ganger/config"
+	"github.com/gangerdev/ganger/runner"
+	"github.com/gangerdev/ganger/runner/control"
+	"github.com/gangerdev/ganger/runner/logmux"
+	"github.com/gangerdev/ganger/runner/watch"
+)
+
+// Output says how a formation's output is shown.
+type Output struct {
+	Out       io.Writer // where the lines go; an *os.File pipe is watched for its reader's exit
+	Color     bool
+	Timestamp bool
+	Prefix    bool
+}
+
+// TTY asks for every process to run on its own pseudo-terminal. Cols and
+// Rows are ganger's own terminal's size, or 0 when it has none; a process's
+// width is that less the prefix column.
+type TTY struct{ Cols, Rows int }
+
+// Default terminal size when ganger's own is unknown.
+const (
+	defaultCols = 80
+	defaultRows = 24
+	minCols     = 20 // a child's width never shrinks below this for the prefix
+)
+
+// StartOptions are what "ganger start" was asked for, beyond the app.
+type StartOptions struct {
+	Selection
+	Policies
+	Output      Output
+	TTY         *TTY          // nil: pipes
+	NoPortCheck bool          // skip the check that every PORT is free
+	NoRelease   bool          // from a slug: skip the release phase
+	Watch       *WatchOptions // nil: no --watch
+	Control     *control.Options
+	Warn        io.Writer // for warnings that do not stop the start
+	Signals     Signals
+}
+
+// formation is what start and check --boot run: the specs, the release
+// phase before them (or nil), and the output they share.
+type formation struct {
+	cf      *config.File
+	specs   []runner.Spec
+	release *runner.Spec
+	mux     *logmux.Mux
+}
+
+// prepare reads ganger.yml and builds the formation pl asks for, with the
+// release phase of a slug and the output sized for every name.
+func (a *App) prepare(pl *plan, skipRelease bool, out Output, tty *TTY) (*formation, error) {
+	cf, err := a.Config()
+	if err != nil {
+		return nil, err
+	}
+	specs, err := pl.specs(a, cf)
+	if err != nil {
+		return nil, err
+	}
+	release, err := a.releasePhase(pl.sel, skipRelease)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if release != nil {
+		names = append(names, release.Name)
+	}
+	for _, s := range specs {
+		names = append(names, s.Name)
+	}
+	mux := logmux.New(out.Out, logmux.Options{Color: out.Color, Timestamp: out.Timestamp, Prefix: out.Prefix, Names: names})
+	if tty != nil {
+		pl.tty = &runner.TTY{Cols: defaultCols, Rows: defaultRows}
+		if tty.Cols > 0 && tty.Rows > 0 {
+			pl.tty = &runner.TTY{Cols: max(tty.Cols-mux.PrefixWidth(), minCols), Rows: tty.Rows}
+		}
+		for i := range specs {
+			specs[i].TTY = pl.tty
+		}
+		if release != nil {
+			release.TTY = pl.tty
+		}
+	}
+	return &formation{cf: cf, specs: specs, release: release, mux: mux}, nil
+}
+
+// Config reads ganger.yml at the app root and checks it against the
+// Procfile.
+func (a *App) Config() (*config.File, error) {
+	cf, err := config.ReadFile(a.configPath())
+	if err != nil {
+		return nil, err
+	}
+	if err := cf.Check(a.Procfile.Names(), watch.CheckGlob); err != nil {
+		return nil, err
+	}
+	return cf, nil
+}
+
+// configPath is ganger.yml's path, as messages show it.
+func (a *App) configPath() string { return RelPath(filepath.Join(a.Root, config.FileName)) }
+
+// Start runs the formation until it stops: the first process to exit, a
+// cancelled ctx (Ctrl-C) or a closed output ends it, with the stop ladder.
+// From a slug, the release phase runs first. The error carries the exit
+// code (ExitError) when it is not 0.
+func (a *App) Start(ctx context.Context, o StartOptions) error {
+	pl := newPlan(o.Selection, o.Policies)
+	fm, err := a.prepare(pl, o.NoRelease, o.Output, o.TTY)
+	if err != nil {
+		return err
+	}
+	if o.Watch != nil && a.Slug != nil {
+		return &UsageError{Err: errors.New("--watch and --slug do not go together: --slug runs the built slug, --watch reloads the source"), Hint: "run ganger build again after a change, or start without --slug"}
+	}
+	l := &live{mux: fm.mux, plan: pl, app: a, cf: fm.cf}
+	// The control socket is taken first: a second start of the same app is
+	// told so, rather than that its ports are busy.
+	if o.Control != nil {
+		srv, err := control.Listen(ctx, a.Root, *o.Control)
+		var already *control.AlreadyRunningError
+		switch {
+		case errors.As(err, &already):
+			return &ExitError{Code: 1, Err: fmt.Errorf("%w; hint: use \"ganger ps\", \"ganger restart\" or \"ganger stop\" to control it", err)}
+		case err != nil:
+			if o.Warn != nil {
+				fmt.Fprintf(o.Warn, "ganger: warning: no control socket (%v): ganger ps, restart and stop will not reach this run\n", err)
+			}
+		default:
+			l.srv = srv
+			defer srv.Close()
+		}
+	}
+	if !o.NoPortCheck {
+		if err := checkPorts(fm.specs); err != nil {
+			return err
+		}
+	}
+	if fm.release != nil {
+		if err := a.runRelease(ctx, *fm.release, fm.mux, o.Signals); err != nil {
+			return err
+		}
+	}
+	if o.Watch != nil {
+		if l.watcher, err = a.newWatcher(fm.cf, *o.Watch, fm.mux); err != nil {
+			return err
+		}
+		defer l.watcher.Close()
+	}
+	opts := runner.Options{Timeout: a.Timeout(), Sink: fm.mux, KeepGoing: o.Watch != nil}
+	res, err := supervise(ctx, fm.specs, opts, o.Signals, l.serve, l.watchLoop, watchReader(o.Output.Out))
+	if err != nil {
+		return err
+	}
+	return resultError(res)
+}
