@@ -15,8 +15,8 @@ import (
 
 // BootOptions are "ganger check --boot"'s: the pre-push check.
 type BootOptions struct {
-	Options               // the app; Slug is implied
-	Build       *Build    // build first with these; nil: take the slug as it is
+	Options                   // the app; Slug is implied
+	Build       *Build        // build first with these; nil: take the slug as it is
 	Settle      time.Duration // how long a process without a readiness check must keep running
 	Limit       time.Duration // how long a process may take to be up
 	Output      Output

@@ -1,4 +1,13 @@
-// Package config reads ganger.yml, the optional file at the app root that
+// Package config reads ganger.yml and .foreman, and says how durations are
+// written.
+//
+// .foreman (ReadForeman) is foreman's file of long option names and values
+// at the app root; the CLI passes the names it knows and resolves the values
+// under its flags and GANGER_* variables. ParseDuration is the one rule for
+// every duration ganger reads: a bare number is seconds, "500ms" says its
+// unit.
+//
+// ganger.yml is the optional file at the app root that
 // holds what a Procfile has no syntax for: per-process restart policies,
 // oneshots, stop signals, watch globs, readiness and start order, and the
 // file watcher's settings.
