@@ -4,7 +4,11 @@
 // Each process runs in its own process group with stdin on /dev/null and its
 // stdout and stderr on one pipe, or on its own pseudo-terminal (see TTY). Output is read in large chunks and handed to a
 // Sink as whole lines (a line is never split between two calls unless it is
-// longer than MaxLine); lifecycle changes are reported as Events. Rendering
+// longer than MaxLine); lifecycle changes are reported as Events. However
+// slow the Sink, every byte that a process and its descendants wrote reaches
+// it before Run returns, and what the process wrote comes before the Event
+// that reports its exit (off Linux, a pseudo-terminal's reader cannot be
+// interrupted, and is waited for a bounded time). Rendering
 // (prefixes, colour, timestamps) belongs to the Sink, see package logmux.
 //
 // Shutdown follows foreman's rule: the first process to exit stops the rest.

@@ -136,6 +136,18 @@ var helpers = map[string]func(args []string) int{
 		fmt.Printf("run %d\n", bytes.Count(b, []byte("\n")))
 		return atoi(args[1])
 	},
+	// big SIZE HOLD: write bigOutput(SIZE) in one write and exit 0 at once.
+	// With HOLD "hold" a grandchild (it dies of SIGTERM) shares the output
+	// and keeps it open after the exit; with "none" nothing does.
+	"big": func(args []string) int {
+		if args[1] == "hold" {
+			spawnGrandchild("die", false)
+		}
+		if _, err := os.Stdout.Write(bigOutput(atoi(args[0]))); err != nil {
+			return 1
+		}
+		return 0
+	},
 	// flood: print numbered lines forever.
 	"flood": func(args []string) int {
 		var b []byte
@@ -147,6 +159,17 @@ var helpers = map[string]func(args []string) int{
 			}
 		}
 	},
+}
+
+// bigOutput is what the helper "big" writes: one line of size bytes, a
+// pattern that shows a lost or repeated piece, then "last" without a newline.
+func bigOutput(size int) []byte {
+	b := make([]byte, 0, size+len("\nlast"))
+	for i := 0; len(b) < size; i++ {
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, ' ')
+	}
+	return append(b[:size], "\nlast"...)
 }
 
 // behave installs the way a fake process takes SIGTERM and SIGUSR1.

@@ -47,3 +47,13 @@ func GrowPipe(f *os.File, size int) {
 		}
 	})
 }
+
+// readable returns how many bytes the pipe or terminal fd holds for
+// reading, -1 if it cannot tell.
+func readable(fd uintptr) int {
+	n, err := unix.IoctlGetInt(int(fd), unix.TIOCINQ) // FIONREAD
+	if err != nil {
+		return -1
+	}
+	return n
+}

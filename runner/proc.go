@@ -74,7 +74,6 @@ type proc struct {
 	then      action
 	timer     *time.Timer
 	tgen      int // counts timers; a fired timer of another tgen is stale
-	readDone  chan struct{}
 	stopProbe context.CancelFunc
 	waitNoted bool
 	removed   bool
@@ -180,8 +179,8 @@ func (r *run) launch(p *proc) error {
 	p.pid = pid
 	p.waiting = true
 	p.groupGone = false
-	readDone := make(chan struct{})
-	p.readDone = readDone
+	ctl := newReadCtl(out.r)
+	r.addReader(ctl)
 	if wd := r.s.opts.Watchdog; wd != nil {
 		wd.Add(p.pid)
 	}
@@ -198,10 +197,10 @@ func (r *run) launch(p *proc) error {
 		p.stopProbe = cancel
 		go r.probePort(ctx, p, gen, p.spec.Port)
 	}
-	j := &exitJoin{r: r, p: p}
+	j := &exitJoin{r: r, p: p, ctl: ctl}
 	go func() {
 		defer j.outputEnded()
-		defer close(readDone)
+		defer close(ctl.done)
 		defer out.r.Close()
 		failed := func(err error) {
 			select {
@@ -209,7 +208,7 @@ func (r *run) launch(p *proc) error {
 			default:
 			}
 		}
-		copyLines(out.r, &r.bufs, lw, failed)
+		copyLines(out.r, &r.bufs, lw, failed, ctl)
 	}()
 	// The exit watch tells when the process has exited; it is then reaped
 	// at once, on the watch's goroutine. Without the watch a goroutine
@@ -225,18 +224,22 @@ func (r *run) launch(p *proc) error {
 }
 
 // outputGrace is how long the report of an exit waits for the end of the
-// process's output: a background child may hold the pipe open for much
-// longer.
+// output of a process whose reader cannot be asked to catch up (a terminal
+// off Linux): a background child may hold the output open for much longer.
 const outputGrace = 100 * time.Millisecond
 
-// exitJoin reports a process's exit to the supervisor once its output has
-// been read to the end, so that its last lines come before its exit, or
-// outputGrace after the exit, whichever is first. The exit and the end of
-// the output arrive on different goroutines, in either order; whichever
-// completes the pair sends the report, once.
+// exitJoin reports a process's exit to the supervisor once its reader has
+// handed on everything the process wrote, so that its last lines come before
+// its exit, however slow the Sink. That is when the output has been read to
+// the end or, when a descendant still holds it open, once the reader has
+// read out what the pipe held after the exit (everything the process wrote
+// is in the pipe by then) and delivered it, a last partial line included.
+// The exit and the reader's news arrive on different goroutines, in either
+// order; whichever completes the pair sends the report, once.
 type exitJoin struct {
-	r *run
-	p *proc
+	r   *run
+	p   *proc
+	ctl *readCtl
 
 	mu     sync.Mutex
 	status syscall.WaitStatus
@@ -244,13 +247,25 @@ type exitJoin struct {
 	done   bool // the process has exited and been reaped
 	ended  bool // the output has been read to the end
 	sent   bool
-	grace  *time.Timer
+	grace  *time.Timer // only for a reader that cannot be asked to catch up
 }
 
 // exited records the reaped process's status.
 func (j *exitJoin) exited(status syscall.WaitStatus, ok bool) {
 	j.mu.Lock()
 	j.status, j.ok, j.done = status, ok, true
+	ended := j.ended
+	j.mu.Unlock()
+	if ended {
+		j.send()
+		return
+	}
+	// The reader reports once it has caught up, or its end does
+	// (outputEnded) if it comes first.
+	if j.ctl.catchUp(j.send) {
+		return
+	}
+	j.mu.Lock()
 	if !j.ended {
 		j.grace = time.AfterFunc(outputGrace, j.send)
 		j.mu.Unlock()

@@ -2,8 +2,13 @@ package runner
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"math"
 	"os"
+	"sync"
+	"syscall"
+	"time"
 )
 
 const (
@@ -30,104 +35,351 @@ const (
 // output must not delay the shutdown a closed pipe asks for); after it the
 // rest of r is read and discarded so the child never blocks.
 //
-// With bp set and r a file in Go's poller (a pipe; a terminal's reader is
-// not), it holds no buffer while the process is quiet: the small buffer goes
-// back to bp whenever every byte read has been handed on, and the next read
-// takes one from bp only once data is waiting. Without, it keeps its own.
-func copyLines(r io.Reader, bp *bufPool, w LineWriter, failed func(error)) {
-	var wait func() ([]byte, int, error)
-	if f, ok := r.(*os.File); ok && bp != nil {
-		wait = pooledRead(f, bp)
-	}
-	var buf []byte
-	// small returns a minRead buffer; drop lets go of one that is replaced
-	// (the pool takes back only its own).
-	small := func() []byte { return make([]byte, minRead) }
-	drop := func([]byte) {}
-	if wait != nil {
-		small, drop = bp.get, bp.put
+// With bp set and r a file in Go's poller (a pipe, or a terminal on Linux), it
+// holds no buffer while the process is quiet: the small buffer goes back to bp
+// whenever every byte read has been handed on, and the next read takes one
+// from bp only once data is waiting. Without, it keeps its own.
+//
+// With ctl set, other goroutines can ask the reader to catch up (see
+// readCtl): ctl must then have been made for r.
+func copyLines(r io.Reader, bp *bufPool, w LineWriter, failed func(error), ctl *readCtl) {
+	c := &lineCopier{r: r, w: w, failed: failed, ctl: ctl}
+	var f *os.File
+	if ctl != nil {
+		f, c.rc = ctl.f, ctl.rc
 	} else {
-		buf = small()
+		f, c.rc = pollFile(r)
 	}
-	var werr error
-	emit := func(p []byte) {
-		if werr == nil {
-			if werr = w.WriteLines(p); werr != nil {
-				failed(werr)
-			}
-		}
+	if f != nil {
+		c.name, c.bp = f.Name(), bp
 	}
-	n := 0         // bytes held in buf
-	scanned := 0   // buf[:scanned] holds no '\n'
-	split := false // a MaxLine piece was just emitted with an added '\n'
-	quiet := 0     // consecutive small reads into a grown buffer
+	if c.bp == nil {
+		c.buf = make([]byte, minRead)
+	}
 	for {
-		var m int
-		var err error
-		if buf == nil {
-			buf, m, err = wait()
-			if buf == nil {
-				return // closed before any data
+		m, err := c.read()
+		if c.ctl != nil && c.rc != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			if c.catchUp() {
+				continue
 			}
-		} else {
-			m, err = r.Read(buf[n:])
-		}
-		filled := m > 0 && m == len(buf)-n // more may be waiting: read more at once
-		n += m
-		if split && m > 0 {
-			// The line ended exactly at the split: its own '\n' is already
-			// delivered, so do not deliver an empty line after it.
-			if buf[0] == '\n' {
-				n = copy(buf, buf[1:n])
-			}
-			split = false
-		}
-		if i := bytes.LastIndexByte(buf[scanned:n], '\n'); i >= 0 {
-			end := scanned + i + 1
-			emit(buf[:end])
-			n = copy(buf, buf[end:n])
-			scanned = 0
-		} else {
-			scanned = n
-		}
-		if n == len(buf) {
-			if len(buf) >= MaxLine {
-				emit(append(buf[:n:n], '\n'))
-				n, scanned = 0, 0
-				split = true
-			} else {
-				grown := make([]byte, 2*len(buf))
-				copy(grown, buf[:n])
-				drop(buf)
-				buf = grown
-			}
-		} else if filled && len(buf) < maxRead {
-			grown := make([]byte, maxRead)
-			copy(grown, buf[:n])
-			drop(buf)
-			buf, quiet = grown, 0
-		} else if len(buf) > minRead && n <= minRead/2 && m < minRead/2 {
-			// Quiet again: give the memory back, at once after a long line,
-			// else after a run of small reads, so that a bursty writer does
-			// not pay for regrowing the buffer at every burst.
-			if quiet++; quiet >= shrinkAfter || len(buf) > maxRead {
-				shrunk := small()
-				copy(shrunk, buf[:n])
-				buf, quiet = shrunk, 0
-			}
-		} else {
-			quiet = 0
-		}
-		if err != nil {
-			if n > 0 {
-				emit(append(buf[:n:n], '\n'))
-			}
-			drop(buf)
+			c.drop()
 			return
 		}
-		if wait != nil && n == 0 && len(buf) == minRead {
-			bp.put(buf)
-			buf = nil
+		if c.consume(m, err) {
+			return
 		}
+	}
+}
+
+// lineCopier is the state of one copyLines.
+type lineCopier struct {
+	r      io.Reader
+	rc     syscall.RawConn // set when r is a file in Go's poller: raw reads
+	name   string          // the file's, for errors
+	bp     *bufPool        // set when small buffers come from the pool (needs rc)
+	w      LineWriter
+	failed func(error)
+	ctl    *readCtl
+
+	buf     []byte // nil: none held (pooled, quiet)
+	n       int    // bytes held in buf
+	scanned int    // buf[:scanned] holds no '\n'
+	split   bool   // a MaxLine piece was just emitted with an added '\n'
+	quiet   int    // consecutive small reads into a grown buffer
+	werr    error  // the first error from w
+}
+
+func (c *lineCopier) emit(p []byte) {
+	if c.werr == nil {
+		if c.werr = c.w.WriteLines(p); c.werr != nil {
+			c.failed(c.werr)
+		}
+	}
+}
+
+// small returns a minRead buffer.
+func (c *lineCopier) small() []byte {
+	if c.bp != nil {
+		return c.bp.get()
+	}
+	return make([]byte, minRead)
+}
+
+// drop lets go of the buffer (the pool takes back only its own).
+func (c *lineCopier) drop() {
+	if c.bp != nil && c.buf != nil {
+		c.bp.put(c.buf)
+	}
+	c.buf = nil
+}
+
+// read waits for data and reads it into buf after the n bytes held. With a
+// raw file it waits without a buffer when it holds none.
+func (c *lineCopier) read() (int, error) {
+	if c.rc == nil {
+		return c.r.Read(c.buf[c.n:])
+	}
+	var m int
+	var rerr error
+	err := c.rc.Read(func(fd uintptr) bool {
+		var again bool
+		m, again, rerr = c.readNow(fd)
+		return !again // nothing yet: wait in the poller
+	})
+	if err != nil {
+		return 0, err
+	}
+	return m, rerr
+}
+
+// readNow makes one non-blocking read of fd into buf, taking a buffer from
+// the pool first if it holds none (and giving it back if nothing was
+// waiting). again reports that nothing was waiting.
+func (c *lineCopier) readNow(fd uintptr) (m int, again bool, err error) {
+	took := false
+	if c.buf == nil {
+		c.buf, took = c.small(), true
+	}
+	for {
+		m, err = syscall.Read(int(fd), c.buf[c.n:])
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	switch {
+	case errors.Is(err, syscall.EAGAIN):
+		if took {
+			c.drop()
+		}
+		return 0, true, nil
+	case err != nil:
+		return 0, false, &os.PathError{Op: "read", Path: c.name, Err: err}
+	case m == 0:
+		return 0, false, io.EOF
+	}
+	return m, false, nil
+}
+
+// consume hands on the whole lines among the m bytes just read, sizes the
+// buffer for what comes next, and at err (EOF or any other) delivers the
+// last partial line. It reports whether the output has ended.
+func (c *lineCopier) consume(m int, err error) (end bool) {
+	if c.buf == nil {
+		return err != nil // pooled: ended before any data
+	}
+	filled := m > 0 && m == len(c.buf)-c.n // more may be waiting: read more at once
+	c.n += m
+	if c.split && m > 0 {
+		// The line ended exactly at the split: its own '\n' is already
+		// delivered, so do not deliver an empty line after it.
+		if c.buf[0] == '\n' {
+			c.n = copy(c.buf, c.buf[1:c.n])
+		}
+		c.split = false
+	}
+	if i := bytes.LastIndexByte(c.buf[c.scanned:c.n], '\n'); i >= 0 {
+		end := c.scanned + i + 1
+		c.emit(c.buf[:end])
+		c.n = copy(c.buf, c.buf[end:c.n])
+		c.scanned = 0
+	} else {
+		c.scanned = c.n
+	}
+	if c.n == len(c.buf) {
+		if len(c.buf) >= MaxLine {
+			c.emit(append(c.buf[:c.n:c.n], '\n'))
+			c.n, c.scanned = 0, 0
+			c.split = true
+		} else {
+			grown := make([]byte, 2*len(c.buf))
+			copy(grown, c.buf[:c.n])
+			c.drop()
+			c.buf = grown
+		}
+	} else if filled && len(c.buf) < maxRead {
+		grown := make([]byte, maxRead)
+		copy(grown, c.buf[:c.n])
+		c.drop()
+		c.buf, c.quiet = grown, 0
+	} else if len(c.buf) > minRead && c.n <= minRead/2 && m < minRead/2 {
+		// Quiet again: give the memory back, at once after a long line,
+		// else after a run of small reads, so that a bursty writer does
+		// not pay for regrowing the buffer at every burst.
+		if c.quiet++; c.quiet >= shrinkAfter || len(c.buf) > maxRead {
+			shrunk := c.small()
+			copy(shrunk, c.buf[:c.n])
+			c.buf, c.quiet = shrunk, 0
+		}
+	} else {
+		c.quiet = 0
+	}
+	if err != nil {
+		c.flush()
+		c.drop()
+		return true
+	}
+	c.idle()
+	return false
+}
+
+// flush delivers a partial line held, with a '\n' added.
+func (c *lineCopier) flush() {
+	if c.n > 0 {
+		c.emit(append(c.buf[:c.n:c.n], '\n'))
+		c.n, c.scanned = 0, 0
+	}
+}
+
+// idle gives a small pooled buffer back once every byte read is handed on.
+func (c *lineCopier) idle() {
+	if c.bp != nil && c.n == 0 && len(c.buf) == minRead {
+		c.drop()
+	}
+}
+
+// catchUp answers the requests of ctl, whose deadline has just interrupted
+// a read: it reads out, without waiting, what the pipe holds and hands it on
+// with the last partial line, then calls back or stops. It reads at most what
+// the pipe held when it began (at least one read), so that a descendant that
+// never stops writing cannot keep it from answering. It reports whether to
+// read on.
+func (c *lineCopier) catchUp() bool {
+	then, stop := c.ctl.take()
+	if then == nil && !stop {
+		return true // woken for requests already answered
+	}
+	left := c.waiting()
+	for {
+		var m int
+		var again bool
+		var err error
+		if cerr := c.rc.Control(func(fd uintptr) { m, again, err = c.readNow(fd) }); cerr != nil {
+			err = cerr
+		}
+		if again {
+			break
+		}
+		if c.consume(m, err) {
+			// The output has ended: the reader's return says so.
+			return false
+		}
+		if left -= m; left <= 0 {
+			break
+		}
+	}
+	c.flush()
+	c.idle()
+	if then != nil {
+		then()
+	}
+	return !stop
+}
+
+// waiting returns how many bytes the file holds for reading, or
+// math.MaxInt (no bound) when the system cannot tell.
+func (c *lineCopier) waiting() int {
+	n := -1
+	c.rc.Control(func(fd uintptr) { n = readable(fd) })
+	if n < 0 {
+		return math.MaxInt
+	}
+	return n
+}
+
+// pollFile returns the file behind r, and its raw connection, when r is a
+// pipe or a terminal that Go's poller waits on (so that reads can be made
+// without a buffer until data is waiting, and a read deadline interrupts a
+// wait), else nils.
+func pollFile(r io.Reader) (*os.File, syscall.RawConn) {
+	var f *os.File
+	switch v := r.(type) {
+	case *os.File:
+		f = v
+	case ptyReader:
+		f = v.File
+	default:
+		return nil, nil
+	}
+	// A file outside the poller has no deadlines.
+	if f.SetReadDeadline(time.Time{}) != nil {
+		return nil, nil
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, nil
+	}
+	return f, rc
+}
+
+// readCtl lets other goroutines ask a process's output reader to catch up:
+// to hand on everything its pipe holds now, with a last partial line, and
+// then to call back (the leader has exited: report it) or to return (the run
+// is over). A reader waiting on an empty pipe is woken by a read deadline in
+// the past, the way net/http interrupts a read; only the reader clears it,
+// before it takes the requests, so that none is missed.
+type readCtl struct {
+	f    *os.File        // the reader's file; nil when its reads cannot be interrupted
+	rc   syscall.RawConn // f's
+	done chan struct{}   // closed once the reader has returned
+
+	mu   sync.Mutex
+	then func() // called by the reader once it has caught up
+	stop bool   // the reader returns once it has caught up
+}
+
+func newReadCtl(r io.Reader) *readCtl {
+	f, rc := pollFile(r)
+	return &readCtl{f: f, rc: rc, done: make(chan struct{})}
+}
+
+// catchUp asks the reader to catch up, then to call then. It reports false,
+// and then is never called, when the reader cannot be asked (a terminal off
+// Linux, whose reads block in the system).
+func (c *readCtl) catchUp(then func()) bool {
+	if c.f == nil {
+		return false
+	}
+	c.mu.Lock()
+	c.then = then
+	c.mu.Unlock()
+	c.wake()
+	return true
+}
+
+// finish asks the reader to catch up, then to return. It reports false when
+// the reader cannot be asked.
+func (c *readCtl) finish() bool {
+	if c.f == nil {
+		return false
+	}
+	c.mu.Lock()
+	c.stop = true
+	c.mu.Unlock()
+	c.wake()
+	return true
+}
+
+// wake makes the reader's current or next read fail with
+// os.ErrDeadlineExceeded. The file may be closed already: the reader has
+// then returned, and there is nothing to ask.
+func (c *readCtl) wake() { c.f.SetReadDeadline(time.Unix(1, 0)) }
+
+// take clears the deadline and returns the requests, on the reader's
+// goroutine.
+func (c *readCtl) take() (then func(), stop bool) {
+	c.f.SetReadDeadline(time.Time{})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	then, c.then = c.then, nil
+	return then, c.stop
+}
+
+// ended reports whether the reader has returned.
+func (c *readCtl) ended() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
 	}
 }

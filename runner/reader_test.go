@@ -81,7 +81,7 @@ func TestCopyLines(t *testing.T) {
 			var w callRecorder
 			copyLines(&chunkReader{data: []byte(tt.in), sizes: tt.sizes}, nil, &w, func(err error) {
 				t.Errorf("failed(%v) called with a writer that never fails", err)
-			})
+			}, nil)
 			checkWhole(t, w.calls)
 			if got := w.joined(); string(got) != tt.want {
 				t.Fatalf("delivered %.60q... (%d bytes), want %.60q... (%d bytes)", got, len(got), tt.want, len(tt.want))
@@ -116,7 +116,7 @@ func TestCopyLinesMaxLine(t *testing.T) {
 	}
 	in := append(bytes.Repeat([]byte{'x'}, MaxLine+10), "\nnext\n"...)
 	var w callRecorder
-	copyLines(bytes.NewReader(in), nil, &w, func(err error) { t.Errorf("failed(%v)", err) })
+	copyLines(bytes.NewReader(in), nil, &w, func(err error) { t.Errorf("failed(%v)", err) }, nil)
 	checkWhole(t, w.calls)
 	if len(w.calls) < 2 || len(w.calls[0]) != MaxLine+1 {
 		t.Fatalf("first call has %d bytes, want a MaxLine piece (%d) plus '\\n'", len(w.calls[0]), MaxLine+1)
@@ -136,7 +136,7 @@ func TestCopyLinesExactlyMaxLine(t *testing.T) {
 	}
 	in := append(bytes.Repeat([]byte{'x'}, MaxLine), "\nnext\n"...)
 	var w callRecorder
-	copyLines(bytes.NewReader(in), nil, &w, func(err error) { t.Errorf("failed(%v)", err) })
+	copyLines(bytes.NewReader(in), nil, &w, func(err error) { t.Errorf("failed(%v)", err) }, nil)
 	if got := w.joined(); !bytes.Equal(got, in) {
 		t.Fatalf("got %d bytes, want the %d input bytes unchanged (no empty line after the split)", len(got), len(in))
 	}
@@ -152,7 +152,7 @@ func TestCopyLinesWriterError(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		copyLines(pr, nil, &w, func(err error) { failed <- err })
+		copyLines(pr, nil, &w, func(err error) { failed <- err }, nil)
 	}()
 	if _, err := pw.Write([]byte("first\n")); err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func FuzzCopyLines(f *testing.F) {
 		// Read sizes vary from 1 to chunk+1.
 		sizes := []int{int(chunk)/3 + 1, 1, int(chunk) + 1, int(chunk)/2 + 1}
 		var w callRecorder
-		copyLines(&chunkReader{data: data, sizes: sizes}, nil, &w, func(err error) { t.Fatalf("failed(%v)", err) })
+		copyLines(&chunkReader{data: data, sizes: sizes}, nil, &w, func(err error) { t.Fatalf("failed(%v)", err) }, nil)
 		checkWhole(t, w.calls)
 		want := data
 		if len(data) > 0 && data[len(data)-1] != '\n' {
@@ -257,7 +257,7 @@ func TestCopyLinesPooled(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		copyLines(pr, &bp, rec, func(err error) { t.Errorf("failed(%v)", err) })
+		copyLines(pr, &bp, rec, func(err error) { t.Errorf("failed(%v)", err) }, nil)
 	}()
 	write := func(s string) {
 		t.Helper()
@@ -326,8 +326,147 @@ func TestCopyLinesPooledEmpty(t *testing.T) {
 	pw.Close()
 	var bp bufPool
 	var w callRecorder
-	copyLines(pr, &bp, &w, func(err error) { t.Errorf("failed(%v)", err) })
+	copyLines(pr, &bp, &w, func(err error) { t.Errorf("failed(%v)", err) }, nil)
 	if len(w.calls) != 0 || bp.held.Load() != 0 {
 		t.Fatalf("got %d calls and %d pool buffers out, want none", len(w.calls), bp.held.Load())
 	}
+}
+
+// Asked to catch up, a reader hands on everything the pipe holds, the
+// partial line included, before it calls back, though the writer keeps the
+// pipe open; it then reads on. Asked to finish, it hands on what is left and
+// returns without waiting for the end of the output.
+func TestCopyLinesCatchUp(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	ctl := newReadCtl(pr)
+	if ctl.f == nil {
+		t.Fatal("the reader of a pipe cannot be interrupted")
+	}
+	var bp bufPool
+	rec := chanRecorder{calls: make(chan recorded, 1000), bp: &bp}
+	go func() {
+		defer close(ctl.done)
+		copyLines(pr, &bp, rec, func(err error) { t.Errorf("failed(%v)", err) }, ctl)
+	}()
+	write := func(s string) {
+		t.Helper()
+		if _, err := pw.WriteString(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// delivered takes every call made so far.
+	delivered := func() string {
+		var b strings.Builder
+		for {
+			select {
+			case r := <-rec.calls:
+				b.Write(r.p)
+			default:
+				return b.String()
+			}
+		}
+	}
+	wait := func(what string, c <-chan struct{}) {
+		t.Helper()
+		select {
+		case <-c:
+		case <-time.After(deadlineCopy):
+			t.Fatalf("%s: timed out", what)
+		}
+	}
+
+	// More than a pipe holds, so that the reader has been reading while
+	// the write went on, and more than the buffer grows to at once, so that
+	// catching up may take several reads; then a line without its end.
+	burst := strings.Repeat(strings.Repeat("y", 99)+"\n", 5000)
+	write(burst + "partial")
+	caught := make(chan struct{})
+	if !ctl.catchUp(func() { close(caught) }) {
+		t.Fatal("catchUp refused for a pipe")
+	}
+	wait("catching up", caught)
+	if got, want := delivered(), burst+"partial\n"; got != want {
+		t.Fatalf("caught up with %d bytes delivered, want %d", len(got), len(want))
+	}
+	if h := bp.held.Load(); h != 0 {
+		t.Errorf("%d pool buffers out after catching up, want 0", h)
+	}
+
+	// The reader reads on.
+	write("more\n")
+	select {
+	case r := <-rec.calls:
+		if string(r.p) != "more\n" {
+			t.Fatalf("got %q after catching up, want \"more\\n\"", r.p)
+		}
+	case <-time.After(deadlineCopy):
+		t.Fatal("the reader stopped after catching up")
+	}
+
+	write("one\ntail")
+	if !ctl.finish() {
+		t.Fatal("finish refused for a pipe")
+	}
+	wait("finishing with the pipe still open", ctl.done)
+	if got := delivered(); got != "one\ntail\n" {
+		t.Errorf("finish delivered %q, want \"one\\ntail\\n\"", got)
+	}
+	if h := bp.held.Load(); h != 0 {
+		t.Errorf("%d pool buffers out after finishing, want 0", h)
+	}
+}
+
+// A reader asked to finish returns though a writer never stops writing: it
+// reads what the pipe held when asked, not what comes after.
+func TestCopyLinesFinishEndlessWriter(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	ctl := newReadCtl(pr)
+	if ctl.f == nil {
+		t.Fatal("the reader of a pipe cannot be interrupted")
+	}
+	var bp bufPool
+	lines := make(chan struct{}, 1)
+	w := lineFunc(func(p []byte) error {
+		select {
+		case lines <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	go func() {
+		defer close(ctl.done)
+		copyLines(pr, &bp, w, func(err error) { t.Errorf("failed(%v)", err) }, ctl)
+	}()
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		chunk := bytes.Repeat([]byte("flood\n"), 1000)
+		for {
+			if _, err := pw.Write(chunk); err != nil {
+				return // the reader has closed its end
+			}
+		}
+	}()
+	select {
+	case <-lines:
+	case <-time.After(deadlineCopy):
+		t.Fatal("nothing delivered")
+	}
+	ctl.finish()
+	select {
+	case <-ctl.done:
+	case <-time.After(deadlineCopy):
+		t.Fatal("a reader asked to finish kept reading an endless writer")
+	}
+	pr.Close()
+	<-wrote
 }

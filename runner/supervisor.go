@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -259,6 +260,7 @@ type run struct {
 	sp        *spawner
 	ew        *exitWatch // nil: each child has a goroutine waiting for it
 	bufs      bufPool    // small read buffers, shared by the processes' readers
+	readers   []*readCtl // output readers that may not have returned, of every run of every process
 	procs     []*proc
 	exits     chan exitMsg
 	timers    chan timerMsg
@@ -782,18 +784,41 @@ func killOrphan(pid int, sig syscall.Signal) {
 	}
 }
 
-// drainReaders waits for every output reader to deliver what it has. Every
-// holder of the pipes is gone by now, so this is quick; the bound guards
-// against a descendant that escaped on a system without a subreaper.
+// addReader records a new output reader, and forgets those that have
+// returned (a process restarted many times leaves one each).
+func (r *run) addReader(c *readCtl) {
+	r.readers = slices.DeleteFunc(r.readers, (*readCtl).ended)
+	r.readers = append(r.readers, c)
+}
+
+// drainReaders has every output reader deliver all that its process and
+// their descendants wrote, and waits for it, however long the Sink takes.
+// Every holder of the pipes is normally gone by now, so each reader reads
+// its pipe to the end; one that a descendant which escaped from its group
+// (on a system without a subreaper) still holds open is read out to what it
+// holds, and then left. A reader that cannot be told so (a terminal off
+// Linux, whose reads block in the system) is waited for at most a second in
+// all.
 func (r *run) drainReaders() {
+	var blind []*readCtl
+	for _, c := range r.readers {
+		if !c.finish() {
+			blind = append(blind, c)
+		}
+	}
+	for _, c := range r.readers {
+		if c.f != nil {
+			<-c.done
+		}
+	}
+	if len(blind) == 0 {
+		return
+	}
 	t := time.NewTimer(time.Second)
 	defer t.Stop()
-	for _, p := range r.procs {
-		if p.readDone == nil {
-			continue
-		}
+	for _, c := range blind {
 		select {
-		case <-p.readDone:
+		case <-c.done:
 		case <-t.C:
 			return
 		}

@@ -91,8 +91,8 @@ func TestFirstExitStopsAll(t *testing.T) {
 }
 
 // gateSink holds back the line "bye" of the process "cause" until the
-// process has exited and a while longer (less than the supervisor waits for
-// the output), so that an exit reported before the output is seen first.
+// process has exited and a while longer, so that an exit reported before the
+// output would be seen first.
 type gateSink struct {
 	*sinkRec
 	exited chan struct{}
@@ -135,8 +135,8 @@ type lineFunc func(p []byte) error
 func (f lineFunc) WriteLines(p []byte) error { return f(p) }
 
 // A leader that exits while a grandchild still holds its output open is
-// reported outputGrace after its exit, not when the output ends: its exit
-// then stops the formation, and the grandchild with it. (Without Reap,
+// reported once what the pipe held has been delivered, not when the output
+// ends: its exit then stops the formation, and the grandchild with it. (Without Reap,
 // which the tests must not set in their own process, the orphaned
 // grandchild is reaped by init, which may take a while.)
 func TestExitWhileOutputHeld(t *testing.T) {
@@ -174,6 +174,101 @@ func TestOutputBeforeExit(t *testing.T) {
 	iExit := r.rec.index(func(e recEntry) bool { return e.event != nil && e.event.Kind == Exited })
 	if iLine < 0 || iExit < 0 || iLine > iExit {
 		t.Errorf("line at %d, exit at %d: want the line first; got:\n%s", iLine, iExit, r.rec.dump())
+	}
+}
+
+// slowSink takes a long time over each write of more than a MiB (a terminal
+// or a pipe that is slow to take a large write), and keeps what process name
+// wrote, counting the bytes whose write ended after its exit was reported.
+// A write under way when the exit is reported takes delay longer again, so
+// that a supervisor that waited a fixed time for the output after the exit
+// gives up before the write ends.
+type slowSink struct {
+	*sinkRec
+	name   string
+	delay  time.Duration
+	exited chan struct{} // closed when name's exit is reported
+	once   sync.Once
+
+	mu   sync.Mutex
+	got  bytes.Buffer
+	late int
+}
+
+func newSlowSink(name string, delay time.Duration) *slowSink {
+	return &slowSink{sinkRec: newSinkRec(), name: name, delay: delay, exited: make(chan struct{})}
+}
+
+func (s *slowSink) Event(e Event) error {
+	if e.Kind == Exited && e.Name == s.name {
+		s.once.Do(func() { close(s.exited) })
+	}
+	return s.sinkRec.Event(e)
+}
+
+func (s *slowSink) Lines(name string) LineWriter {
+	if name != s.name {
+		return s.sinkRec.Lines(name)
+	}
+	return lineFunc(func(p []byte) error {
+		if len(p) > 1<<20 {
+			// A slow writer, not a synchronisation: nothing waits for it.
+			slow := time.NewTimer(s.delay)
+			select {
+			case <-slow.C:
+			case <-s.exited:
+				time.Sleep(s.delay)
+			}
+			slow.Stop()
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.got.Write(p)
+		select {
+		case <-s.exited:
+			s.late += len(p)
+		default:
+		}
+		return nil
+	})
+}
+
+// Every byte a process wrote reaches the Sink before Run returns, and before
+// the process's exit is reported, however slow the Sink: here a process
+// writes a 4 MiB line and a last partial line and exits at once, and the Sink
+// takes longer over the line than the supervisor ever waited for output.
+// With "hold", a grandchild keeps the output open after the exit, so the
+// reader cannot wait for the output's end: it must still hand on what the
+// pipe held, the partial line included, before the exit is reported.
+func TestSlowSinkGetsEveryByteBeforeTheExit(t *testing.T) {
+	const size = 4 << 20
+	for _, hold := range []string{"none", "hold"} {
+		t.Run(hold, func(t *testing.T) {
+			t.Parallel()
+			s := newSlowSink("big.1", 1500*time.Millisecond)
+			r := startRun(t, Options{Timeout: time.Minute, Sink: s}, []Spec{helper("big.1", "big", strconv.Itoa(size), hold)})
+			res, err := r.wait(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := (Result{Cause: "big.1"}); res != want {
+				t.Errorf("Result = %+v, want %+v", res, want)
+			}
+			s.mu.Lock()
+			got, late := bytes.Clone(s.got.Bytes()), s.late
+			s.mu.Unlock()
+			if want := append(bigOutput(size), '\n'); !bytes.Equal(got, want) {
+				i := 0
+				for i < len(got) && i < len(want) && got[i] == want[i] {
+					i++
+				}
+				t.Errorf("by the time Run returned the Sink had %d bytes of big.1's output, want %d; they differ from byte %d", len(got), len(want), i)
+			}
+			if late != 0 {
+				t.Errorf("%d bytes of big.1's output reached the Sink after its exit was reported", late)
+			}
+			r.checkNothingLeft(t)
+		})
 	}
 }
 
