@@ -113,6 +113,7 @@ func TestBootVerdicts(t *testing.T) {
 		{Name: "crash.1", Type: "crash"},
 		{Name: "bad.1", Type: "bad"},
 		{Name: "slow.1", Type: "slow", Ready: runner.Readiness{Line: "up"}},
+		{Name: "quit.1", Type: "quit"},
 	}
 	var settled []func()
 	afterFunc := func(d time.Duration, f func()) *time.Timer {
@@ -129,6 +130,8 @@ func TestBootVerdicts(t *testing.T) {
 		{Kind: runner.Started, Name: "migrate.1", Time: at(0)},
 		{Kind: runner.Started, Name: "crash.1", Time: at(0)},
 		{Kind: runner.Started, Name: "slow.1", Time: at(0)},
+		{Kind: runner.Started, Name: "quit.1", Time: at(0)},
+		{Kind: runner.Exited, Name: "quit.1", Time: at(5)}, // code 0, but not a oneshot
 		{Kind: runner.Ready, Name: "web.1", Time: at(32), Port: 5000},
 		{Kind: runner.Exited, Name: "migrate.1", Time: at(64)},
 		{Kind: runner.Exited, Name: "crash.1", Time: at(80), Code: 3},
@@ -137,8 +140,8 @@ func TestBootVerdicts(t *testing.T) {
 	} {
 		v.event(e)
 	}
-	if len(settled) != 2 { // worker.1 and crash.1: no readiness check, not oneshots
-		t.Fatalf("%d settle timers, want 2", len(settled))
+	if len(settled) != 3 { // worker.1, crash.1 and quit.1: no readiness check, not oneshots
+		t.Fatalf("%d settle timers, want 3", len(settled))
 	}
 	for _, f := range settled {
 		f() // crash.1 is decided already; the timer changes nothing
@@ -158,6 +161,7 @@ func TestBootVerdicts(t *testing.T) {
 		{Name: "crash.1", Pass: false, Took: 80 * time.Millisecond, Detail: "exited with code 3"},
 		{Name: "bad.1", Pass: false, Detail: "failed to start: exec: no such file"},
 		{Name: "slow.1", Pass: false, Took: time.Minute, Detail: "not ready after 60.0s"},
+		{Name: "quit.1", Pass: false, Took: 5 * time.Millisecond, Detail: "exited with code 0"},
 	}
 	got := v.rows()
 	for i := range want {
