@@ -61,6 +61,11 @@ func TestScripts(t *testing.T) {
 			// pre-flight checks binding 5000 at the same instant would
 			// fail each other. port_busy.txtar turns the check back on.
 			e.Setenv("GANGER_NO_PORT_CHECK", "true")
+			// A -race build sleeps a second as it exits with 0, to catch
+			// races at exit. Every ganger, fakeproc and status in a script
+			// is such a build: without this, scripts spent most of their
+			// time asleep.
+			e.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 			return nil
 		},
 	})
