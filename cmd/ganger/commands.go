@@ -33,7 +33,6 @@ Examples:
    ganger start --slug               # release phase, then the processes, from the slug
    ganger run --slug bash            # a one-off in the slug, profile sourced
    ganger test                       # the platform's CI flow: test-compile, test-setup, test
-   ganger hook install --test        # a pre-push hook running the check and the tests
    ganger hook install --test        # a pre-push hook running the check and the tests`,
 		Version:         version(),
 		Writer:          st.out,
