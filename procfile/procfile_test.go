@@ -25,7 +25,8 @@ func ent(name, command string, line int) Entry {
 
 const noProcesses = `Procfile: no processes defined; hint: add a line such as "web: ./server"`
 
-// parseCases covers every row of formats.md §1.1 (ganger column). It also
+// parseCases covers every Procfile rule of procfile/doc.go: each accepted
+// and each refused form, with the error it gives. It also
 // seeds FuzzParse.
 func parseCases() []parseCase {
 	return []parseCase{
