@@ -41,7 +41,39 @@ type Options struct {
 	// and from the goroutine running Run, never concurrently, and should
 	// not block. Nil drops them.
 	Warn func(error)
+
+	// clock is the debounce's source of time; nil means the real one.
+	// Tests set a fake that moves only when told to.
+	clock clock
 }
+
+// clock is where the debounce gets the time and its timer: the real clock,
+// or in tests a fake one whose time moves only when the test says so.
+type clock interface {
+	Now() time.Time
+	NewTimer(d time.Duration) timer
+}
+
+// timer is what the debounce uses of a *time.Timer, with the semantics of
+// Go 1.23 and later: Reset and Stop discard a tick that has not been
+// received, so no stale tick is ever seen.
+type timer interface {
+	C() <-chan time.Time
+	Reset(d time.Duration)
+	Stop()
+}
+
+// realClock is the time package.
+type realClock struct{}
+
+func (realClock) Now() time.Time                 { return time.Now() }
+func (realClock) NewTimer(d time.Duration) timer { return realTimer{time.NewTimer(d)} }
+
+type realTimer struct{ t *time.Timer }
+
+func (r realTimer) C() <-chan time.Time   { return r.t.C }
+func (r realTimer) Reset(d time.Duration) { r.t.Reset(d) }
+func (r realTimer) Stop()                 { r.t.Stop() }
 
 // Batch is one debounced set of changes.
 type Batch struct {
@@ -61,10 +93,11 @@ type Watcher struct {
 	root     string // absolute, symlinks resolved
 	debounce time.Duration
 	maxWait  time.Duration
+	clock    clock
 	warnFn   func(error)
 	fsw      *fsnotify.Watcher
 	changes  chan Batch
-	query    chan chan []string
+	query    chan func(*burst) // run on the Run goroutine
 	started  atomic.Bool
 
 	// Owned by New, then by the goroutine running Run, and nobody else.
@@ -111,10 +144,11 @@ func New(root string, opt Options) (*Watcher, error) {
 		root:     abs,
 		debounce: opt.Debounce,
 		maxWait:  opt.MaxWait,
+		clock:    opt.clock,
 		warnFn:   opt.Warn,
 		fsw:      fsw,
 		changes:  make(chan Batch),
-		query:    make(chan chan []string),
+		query:    make(chan func(*burst)),
 		ig:       ig,
 		dirs:     map[string]struct{}{"": {}},
 	}
@@ -123,6 +157,9 @@ func New(root string, opt Options) (*Watcher, error) {
 	}
 	if w.maxWait == 0 {
 		w.maxWait = 10 * w.debounce
+	}
+	if w.clock == nil {
+		w.clock = realClock{}
 	}
 	w.sync("", nil)
 	return w, nil
@@ -164,39 +201,35 @@ func (w *Watcher) Run(ctx context.Context) error {
 	// The timer is only used from this goroutine and read in the select
 	// below, so there is no lock and no callback racing with new events.
 	// With Go ≥ 1.23 timer semantics (go.mod), Reset and Stop discard a
-	// value that already fired, so no stale tick is ever received.
-	timer := time.NewTimer(time.Hour)
+	// value that already fired, so no stale tick is ever received. The
+	// time and the timer come from w.clock: the time package, or in tests
+	// a fake clock that moves only when the test says so.
+	timer := w.clock.NewTimer(time.Hour)
 	timer.Stop()
-	var (
-		pending  = make(map[string]struct{}) // changes not yet quiet
-		overflow bool                        // events were lost in this burst
-		first    time.Time                   // first change of this burst, for MaxWait
-		added    int                         // changes seen, to tell whether an event mattered
-		ready    *Batch                      // cut, waiting for the reader
-	)
+	b := &burst{pending: make(map[string]struct{})}
 	add := func(rel string) {
-		pending[rel] = struct{}{}
-		added++
+		b.pending[rel] = struct{}{}
+		b.added++
 	}
 	arm := func() {
-		now := time.Now()
-		if first.IsZero() {
-			first = now
+		now := w.clock.Now()
+		if b.first.IsZero() {
+			b.first = now
 		}
 		d := w.debounce
 		if w.maxWait > 0 {
-			d = min(d, max(0, first.Add(w.maxWait).Sub(now)))
+			d = min(d, max(0, b.first.Add(w.maxWait).Sub(now)))
 		}
 		timer.Reset(d)
 	}
 	// onEvent handles one event; more reports whether it changed something,
 	// which (re)arms the timer.
 	onEvent := func(ev fsnotify.Event) (more bool, err error) {
-		before := added
+		before := b.added
 		if err := w.handle(ev, add); err != nil {
 			return false, err
 		}
-		if added == before {
+		if b.added == before {
 			return false, nil
 		}
 		arm()
@@ -205,8 +238,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 	for {
 		var out chan<- Batch // nil, so that case blocks, until a batch is ready
 		var next Batch
-		if ready != nil {
-			out, next = w.changes, *ready
+		if b.ready != nil {
+			out, next = w.changes, *b.ready
 		}
 		select {
 		case <-ctx.Done():
@@ -230,15 +263,15 @@ func (w *Watcher) Run(ctx context.Context) error {
 				" (if it recurs, raise fs.inotify.max_queued_events%s): %w",
 				ErrOverflow, w.root, current("/proc/sys/fs/inotify/max_queued_events"), err))
 			w.rebuild()
-			overflow = true
+			b.overflow = true
 			arm()
-		case <-timer.C:
+		case <-timer.C():
 			// Recheck: if this goroutine was starved of CPU, the timer may
 			// have fired while events of the same burst were already
 			// waiting, and select picks among ready cases at random. Take
 			// a waiting event first; it pushes the timer back. Not once
 			// MaxWait is up, or a flood would never be cut.
-			if w.maxWait <= 0 || time.Since(first) < w.maxWait {
+			if w.maxWait <= 0 || w.clock.Now().Sub(b.first) < w.maxWait {
 				select {
 				case ev, ok := <-w.fsw.Events:
 					if !ok {
@@ -252,20 +285,24 @@ func (w *Watcher) Run(ctx context.Context) error {
 				default:
 				}
 			}
-			ready = merge(ready, pending, overflow)
-			clear(pending)
-			overflow, first = false, time.Time{}
+			b.ready = merge(b.ready, b.pending, b.overflow)
+			clear(b.pending)
+			b.overflow, b.first = false, time.Time{}
 		case out <- next:
-			ready = nil
-		case reply := <-w.query:
-			dirs := make([]string, 0, len(w.dirs))
-			for d := range w.dirs {
-				dirs = append(dirs, d)
-			}
-			slices.Sort(dirs)
-			reply <- dirs
+			b.ready = nil
+		case f := <-w.query:
+			f(b)
 		}
 	}
+}
+
+// burst is the debounce's state, owned by the goroutine running Run.
+type burst struct {
+	pending  map[string]struct{} // changes not yet quiet
+	overflow bool                // events were lost in this burst
+	first    time.Time           // first change of this burst, for MaxWait
+	added    int                 // changes seen, to tell whether an event mattered
+	ready    *Batch              // cut, waiting for the reader
 }
 
 // merge adds the pending changes to the batch not yet taken, if any.
@@ -285,16 +322,29 @@ func merge(ready *Batch, pending map[string]struct{}, overflow bool) *Batch {
 	return b
 }
 
-// watchedDirs returns the watched directories, sorted, "" for the root. It
-// asks the Run goroutine, which owns them.
-func (w *Watcher) watchedDirs(ctx context.Context) ([]string, error) {
-	reply := make(chan []string, 1)
+// inspect runs f on the Run goroutine, which owns the watch state and the
+// debounce's, and returns once it has run.
+func (w *Watcher) inspect(ctx context.Context, f func(*burst)) error {
+	done := make(chan struct{})
 	select {
-	case w.query <- reply:
-		return <-reply, nil
+	case w.query <- func(b *burst) { f(b); close(done) }:
+		<-done
+		return nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
+}
+
+// watchedDirs returns the watched directories, sorted, "" for the root.
+func (w *Watcher) watchedDirs(ctx context.Context) ([]string, error) {
+	var dirs []string
+	err := w.inspect(ctx, func(*burst) {
+		for d := range w.dirs {
+			dirs = append(dirs, d)
+		}
+		slices.Sort(dirs)
+	})
+	return dirs, err
 }
 
 func (w *Watcher) warn(err error) {

@@ -373,76 +373,72 @@ func TestRootSymlinkResolved(t *testing.T) {
 	h.waitFor([]string{"x"}, nil)
 }
 
-// TestBurst writes 1,000 files in one go, as a git checkout does: with the
-// default 200 ms debounce they must come as exactly one batch.
+// TestBurst writes 1,000 files, as a git checkout does: with the default
+// 200 ms debounce they must come as exactly one batch. The clock is a fake
+// one that moves only between groups of 100 files, by half the debounce: the
+// checkout spans 4.5 times the debounce, but its changes are never more than
+// half of it apart. (Each file is created empty: one event each, so that
+// once its path is pending, its every event has been handled.)
 func TestBurst(t *testing.T) {
-	// On a tmpfs if there is one: a loaded disk can take a second for 1,000
-	// creates, and then the burst is no longer a burst.
-	root := tmpfsDir(t)
+	root := t.TempDir()
 	mkdir(t, root, "src")
-	h := start(t, root, Options{Debounce: DefaultDebounce})
+	clk := newFakeClock()
+	h := start(t, root, Options{Debounce: DefaultDebounce, clock: clk})
 	var want []string
-	for i := range 1000 {
-		want = append(want, fmt.Sprintf("src/f%04d.go", i))
-	}
-	began := time.Now()
-	for _, rel := range want {
-		if err := os.WriteFile(filepath.Join(root, rel), []byte("package src\n"), 0o644); err != nil {
-			t.Fatal(err)
+	for group := range 10 {
+		var files []string
+		for i := range 100 {
+			files = append(files, fmt.Sprintf("src/f%04d.go", 100*group+i))
+		}
+		for _, rel := range files {
+			if err := os.WriteFile(filepath.Join(root, rel), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want = append(want, files...)
+		h.waitHandled(clk, files...)
+		clk.Advance(DefaultDebounce / 2)
+		if _, ready := h.state(); ready != nil {
+			t.Fatalf("a batch of %d paths was cut after %d files, %v into the burst, with changes only %v apart",
+				len(ready.Paths), len(want), time.Duration(group+1)*DefaultDebounce/2, DefaultDebounce/2)
 		}
 	}
-	took := time.Since(began)
-	t.Logf("wrote 1000 files in %v", took)
-	// The batch is held back while events keep coming less than the
-	// debounce apart, up to MaxWait (10 × debounce): only a write slower
-	// than that may legitimately split the batch.
-	if took > 10*DefaultDebounce {
-		t.Skipf("writing took %v, more than MaxWait: the machine is too loaded for this test", took)
-	}
+	clk.Advance(DefaultDebounce / 2) // a debounce of quiet since the last change
 	b := h.next()
 	if !slices.Equal(b.Paths, want) {
 		t.Fatalf("first batch has %d paths, want the %d files (first %q)", len(b.Paths), len(want), b.Paths[:min(3, len(b.Paths))])
 	}
-	// Asserting that nothing else comes needs a bounded wait; twice the
-	// debounce is ample for a second batch to have been cut.
-	select {
-	case b := <-h.w.Changes():
-		t.Errorf("second batch %q, want exactly one", b.Paths[:min(3, len(b.Paths))])
-	case <-time.After(2 * DefaultDebounce):
-	}
+	h.wantNothingMore(clk)
 }
 
-// TestTrailingEdge spreads writes over more than the debounce, each less
-// than the debounce after the last: the timer must restart on each one, so
-// they still make one batch.
+// TestTrailingEdge spreads changes over more than the debounce, each less
+// than the debounce after the last: the timer must restart at each one, so
+// that they still make one batch, cut once a debounce of quiet follows the
+// last. The clock is a fake one that moves only between changes.
 func TestTrailingEdge(t *testing.T) {
 	root := t.TempDir()
-	const debounce = 150 * time.Millisecond
-	h := start(t, root, Options{Debounce: debounce, MaxWait: -1})
+	const (
+		debounce = 150 * time.Millisecond
+		gap      = debounce * 4 / 5
+	)
+	clk := newFakeClock()
+	h := start(t, root, Options{Debounce: debounce, MaxWait: -1, clock: clk})
 	var want []string
-	last, began, maxGap := time.Now(), time.Now(), time.Duration(0)
-	tick := time.NewTicker(debounce / 5) // paces the writes, synchronises nothing
-	defer tick.Stop()
-	for i := 0; time.Since(began) < 3*debounce; i++ {
-		<-tick.C
+	for i := range 5 { // 5 gaps of 4/5 of the debounce: 4 debounces in all
 		rel := fmt.Sprintf("f%02d", i)
-		write(t, root, rel, "")
+		write(t, root, rel, "") // created empty: one event
 		want = append(want, rel)
-		maxGap = max(maxGap, time.Since(last))
-		last = time.Now()
+		h.waitHandled(clk, rel)
+		clk.Advance(gap)
+		if _, ready := h.state(); ready != nil {
+			t.Fatalf("batch %q cut %v after the change to %s, want none before %v of quiet", ready.Paths, gap, rel, debounce)
+		}
 	}
-	if maxGap > debounce*2/3 {
-		t.Skipf("writes were up to %v apart, too close to the %v debounce on this loaded machine", maxGap, debounce)
-	}
+	clk.Advance(debounce - gap)
 	if b := h.next(); !slices.Equal(b.Paths, want) {
 		t.Fatalf("first batch = %q, want all of %q", b.Paths, want)
 	}
-	// Bounded wait, as asserting that nothing comes needs one.
-	select {
-	case b := <-h.w.Changes():
-		t.Errorf("second batch %q, want exactly one", b.Paths)
-	case <-time.After(2 * debounce):
-	}
+	h.wantNothingMore(clk)
 }
 
 // TestOverflow floods the kernel queue before Run reads it: the watcher
