@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ func TestMain(m *testing.M) {
 		"ganger":   main,
 		"fakeproc": fakeprocMain,
 		"status":   statusMain,
+		"ctrlc":    ctrlcMain,
 	})
 }
 
@@ -50,7 +52,6 @@ func TestScripts(t *testing.T) {
 			"groupsgone": cmdGroupsgone,
 			"bigline":    cmdBigline,
 			"bigenv":     cmdBigenv,
-			"ctrlc":      cmdCtrlC,
 			"mode":       cmdMode,
 		},
 		Setup: func(e *testscript.Env) error {
@@ -71,8 +72,11 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// scriptDeadline bounds every wait in a script.
-const scriptDeadline = 20 * time.Second
+// scriptDeadline bounds every wait in a script and in its helpers. Each
+// wait ends on its condition, so the bound costs nothing when things work;
+// it is generous because under load (two cores, the whole suite with -race)
+// a step that takes a tenth of a second idle can take tens of seconds.
+const scriptDeadline = 90 * time.Second
 
 // waitfile FILE...: wait until each file exists.
 func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
@@ -80,23 +84,36 @@ func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: waitfile FILE...")
 	}
 	for _, a := range args {
-		waitPath(ts, ts.MkAbs(a))
+		if err := waitPath(ts.MkAbs(a), nil); err != nil {
+			ts.Fatalf("%v", err)
+		}
 	}
 }
 
-// waitPath waits until path exists, for at most scriptDeadline.
-func waitPath(ts *testscript.TestScript, path string) {
+// waitPath waits until path exists, for at most scriptDeadline, or until
+// gone (when not nil) is closed.
+func waitPath(path string, gone <-chan struct{}) error {
 	deadline := time.Now().Add(scriptDeadline)
 	for {
 		if _, err := os.Stat(path); err == nil {
-			return
+			return nil
+		}
+		select {
+		case <-gone:
+			if _, err := os.Stat(path); err == nil {
+				return nil
+			}
+			return errGone
+		default:
 		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("timed out waiting for %s", path)
+			return fmt.Errorf("%s did not appear within %s", path, scriptDeadline)
 		}
 		time.Sleep(5 * time.Millisecond) // a file has no wait primitive; poll with a deadline
 	}
 }
+
+var errGone = errors.New("gone")
 
 func readPid(ts *testscript.TestScript, file string) int {
 	b, err := os.ReadFile(ts.MkAbs(file))
@@ -264,13 +281,13 @@ func fakeprocMain() {
 			os.Exit(99)
 		}
 	}
+	// A file that never appears is a failure, said so: going on as if it
+	// had appeared would exit early and stop the others mid-way (a 10 MiB
+	// line cut short, under load, looked like a bug in ganger).
 	waitFile := func(file string) {
-		deadline := time.Now().Add(scriptDeadline)
-		for {
-			if _, err := os.Stat(file); err == nil || time.Now().After(deadline) {
-				return
-			}
-			time.Sleep(5 * time.Millisecond) // a file has no wait primitive; poll with a deadline
+		if err := waitPath(file, nil); err != nil {
+			fmt.Fprintln(os.Stderr, "fakeproc:", err)
+			os.Exit(98)
 		}
 	}
 	if *onInt != "" {
@@ -400,68 +417,101 @@ func cmdBigenv(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(args[1]+"="+strings.Repeat("x", n)+"\n"), 0o644))
 }
 
-// ctrlc OUTFILE READYFILE COMMAND [ARGS...]: run the command as the
-// foreground job of a new terminal, wait until READYFILE exists, type Ctrl-C,
-// and wait for the command to exit. Everything it printed, then "exit=N",
-// goes to OUTFILE. This is what a user at a terminal does.
-func cmdCtrlC(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 3 {
-		ts.Fatalf("usage: ctrlc OUTFILE READYFILE COMMAND [ARGS...]")
+// ctrlcMain runs "ctrlc READYFILE COMMAND [ARGS...]" as a user at a
+// terminal would: the command is the foreground job of a new terminal; once
+// READYFILE exists, Ctrl-C is typed and the command waited for. It prints
+// everything the terminal showed, then "exit=N" (128+n for death by signal
+// n), and exits 0. The command runs with ctrlc's environment and directory,
+// which are the script's. When the command exits before READYFILE appears,
+// does not exit after Ctrl-C, or leaves the terminal held open, ctrlc says so
+// on stderr with what the terminal showed, and exits 1.
+func ctrlcMain() {
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, "usage: ctrlc READYFILE COMMAND [ARGS...]")
+		os.Exit(2)
 	}
-	path := ""
-	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) { // the script's PATH, not the test's
-		if p := filepath.Join(dir, args[2]); isExecutable(p) {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		ts.Fatalf("ctrlc: %s not found on the script's PATH", args[2])
-	}
-	cmd := &exec.Cmd{Path: path, Args: args[2:], Dir: ts.Getenv("WORK")}
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "NO_COLOR", "FORCE_COLOR"} {
-		cmd.Env = append(cmd.Env, k+"="+ts.Getenv(k))
-	}
-	cmd.Env = append(cmd.Env, "TERM=dumb")
+	ready, argv := os.Args[1], os.Args[2:]
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "TERM=dumb")
 	ptmx, err := pty.Start(cmd) // new session, the pty as controlling terminal
-	ts.Check(err)
-	defer ptmx.Close()
-	var out bytes.Buffer
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ctrlc:", err)
+		os.Exit(1)
+	}
+	var term lockedBuffer
 	copied := make(chan struct{})
 	go func() {
-		io.Copy(&out, ptmx) // ends with EIO once the last holder of the terminal exits
+		io.Copy(&term, ptmx) // ends with EIO once the last holder of the terminal exits
 		close(copied)
 	}()
-	waitPath(ts, ts.MkAbs(args[1]))
-	_, err = ptmx.Write([]byte{3}) // ^C: the terminal sends SIGINT to the foreground group
-	ts.Check(err)
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	fail := func(format string, args ...any) {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // its group: it leads the session
+		fmt.Fprintf(os.Stderr, "ctrlc: %s\n--- the terminal showed:\n%s\n--- end of the terminal\n",
+			fmt.Sprintf(format, args...), showTerminal(term.String()))
+		os.Exit(1)
+	}
+	switch err := waitPath(ready, exited); {
+	case errors.Is(err, errGone):
+		select { // let the copy catch up, unless something else holds the terminal
+		case <-copied:
+		case <-time.After(5 * time.Second):
+		}
+		fail("%s exited (%v) before %s appeared", argv[0], cmd.ProcessState, ready)
+	case err != nil:
+		fail("%v", err)
+	}
+	if _, err := ptmx.Write([]byte{3}); err != nil { // ^C: the terminal sends SIGINT to the foreground group
+		fail("typing Ctrl-C: %v", err)
+	}
 	select {
 	case <-exited:
 	case <-time.After(scriptDeadline):
-		cmd.Process.Kill()
-		ts.Fatalf("%s did not exit within %s of Ctrl-C", args[2], scriptDeadline)
+		fail("%s did not exit within %s of Ctrl-C", argv[0], scriptDeadline)
 	}
 	select {
 	case <-copied:
 	case <-time.After(scriptDeadline):
-		ts.Fatalf("the terminal stayed open after %s exited: something still holds it", args[2])
+		fail("the terminal stayed open for %s after %s exited: something still holds it", scriptDeadline, argv[0])
 	}
 	code := cmd.ProcessState.ExitCode()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		code = 128 + int(ws.Signal())
 	}
-	text := strings.ReplaceAll(out.String(), "\r\n", "\n")
-	if text != "" && !strings.HasSuffix(text, "\n") {
-		text += "\n" // the echoed ^C
-	}
-	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(fmt.Sprintf("%sexit=%d\n", text, code)), 0o644))
+	fmt.Printf("%sexit=%d\n", showTerminal(term.String()), code)
 }
 
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
+// showTerminal turns a terminal's CRLFs into newlines and ends the text with
+// one (after the echoed ^C, say).
+func showTerminal(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	if s != "" && !strings.HasSuffix(s, "\n") {
+		s += "\n"
+	}
+	return s
+}
+
+// lockedBuffer is a bytes.Buffer that one goroutine writes while another
+// reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // describeTTY says whether stdout and stdin are terminals and, for a
