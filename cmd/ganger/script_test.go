@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -28,6 +29,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gangerdev/ganger/runner"
+	"github.com/gangerdev/ganger/runner/ports"
 )
 
 // The test binary is also ganger and fakeproc: testscript puts both names on
@@ -53,6 +55,7 @@ func TestScripts(t *testing.T) {
 			"bigline":    cmdBigline,
 			"bigenv":     cmdBigenv,
 			"mode":       cmdMode,
+			"freeport":   cmdFreeport,
 		},
 		Setup: func(e *testscript.Env) error {
 			// Scripts see no colour settings of the developer's shell.
@@ -209,6 +212,64 @@ func waitGone(pid int, timeout time.Duration) error {
 		}
 		return nil
 	}
+}
+
+// freeport VAR [N]: set VAR to a base port P such that P, P+100, ...,
+// P+100×(N-1) (the PORTs of the first N Procfile entries) are free now, as
+// ganger's own check sees it, and were handed to no other script of this
+// run; set VAR_k to P+100×k for k from 1 to N-1. P is below the kernel's
+// ephemeral range (32768 and up), so that no outgoing connection takes it
+// meanwhile. N defaults to 1.
+func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: freeport VAR [N]")
+	}
+	n := 1
+	if len(args) == 2 {
+		var err error
+		n, err = strconv.Atoi(args[1])
+		ts.Check(err)
+	}
+	if n < 1 || n > 100 {
+		ts.Fatalf("freeport: N must be 1 to 100")
+	}
+	freePorts.Lock()
+	defer freePorts.Unlock()
+	if freePorts.given == nil {
+		freePorts.given = map[int]bool{}
+	}
+	const lo = 20000
+	hi := 32768 - 100*(n-1) // the last PORT stays below the ephemeral range
+	start := rand.IntN(hi - lo)
+next:
+	for i := range hi - lo {
+		base := lo + (start+i)%(hi-lo)
+		wants := make([]ports.Want, n)
+		for k := range wants {
+			wants[k] = ports.Want{Port: base + 100*k, For: args[0]}
+			if freePorts.given[wants[k].Port] {
+				continue next
+			}
+		}
+		if ports.Check(wants) != nil {
+			continue
+		}
+		for k, w := range wants {
+			freePorts.given[w.Port] = true
+			if k > 0 {
+				ts.Setenv(fmt.Sprintf("%s_%d", args[0], k), strconv.Itoa(w.Port))
+			}
+		}
+		ts.Setenv(args[0], strconv.Itoa(base))
+		return
+	}
+	ts.Fatalf("freeport: no %d free ports 100 apart from %d up", n, lo)
+}
+
+// freePorts are the ports freeport has handed out in this run.
+var freePorts struct {
+	sync.Mutex
+	given map[int]bool
 }
 
 // bigline FILE PREFIX N: FILE holds a line PREFIX followed by exactly N 'x'.
