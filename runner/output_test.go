@@ -119,7 +119,7 @@ printf 'bytes \377\376\r\nlast line'`
 			pid := rec.pid("sh.1")
 			want := []string{
 				"stdin is not a terminal\n",
-				fmt.Sprintf("bytes \xff\xfe\r\n"), // the CR the program wrote stays
+				"bytes \xff\xfe\r\n", // the CR the program wrote stays
 				"last line\n",
 			}
 			if tc.tty != nil {
