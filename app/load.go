@@ -67,7 +67,7 @@ func Locate(o Options) (root, pfPath string, err error) {
 	switch {
 	case root != "" && pfPath != "":
 	case root != "":
-		pfPath = filepath.Join(root, "Procfile")
+		pfPath = RelPath(filepath.Join(root, "Procfile"))
 	case pfPath != "":
 		root = filepath.Dir(pfPath)
 	default:

@@ -81,7 +81,7 @@ func runBuild(c *cli.Context, st *streams) error {
 // loadBuild loads the app and resolves the options of a build or test run
 // of it; what names the command.
 func loadBuild(c *cli.Context, st *streams, what string) (*app.App, buildpack.BuildOptions, error) {
-	set, o, err := loadOptions(c, st)
+	set, o, err := loadOptions(c, st, app.NeedSource)
 	if err != nil {
 		return nil, buildpack.BuildOptions{}, err
 	}

@@ -48,7 +48,7 @@ Examples:
 }
 
 func check(c *cli.Context, st *streams) error {
-	_, o, err := loadOptions(c, st)
+	_, o, err := loadOptions(c, st, app.NeedProcfile)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func bootFlags() []cli.Flag {
 
 // bootCheck is "ganger check --boot".
 func bootCheck(c *cli.Context, st *streams) error {
-	set, o, err := loadOptions(c, st)
+	set, o, err := loadOptions(c, st, app.NeedSource)
 	if err != nil {
 		return err
 	}

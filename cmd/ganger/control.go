@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -26,23 +25,12 @@ func rootFlags() []cli.Flag {
 // nearest directory holding a Procfile, so the commands work from any
 // subdirectory of the app.
 func controlRoot(c *cli.Context, st *streams) (string, error) {
-	_, o, err := loadOptions(c, st)
+	_, o, err := loadOptions(c, st, app.NeedProcfile)
 	if err != nil {
 		return "", err
 	}
-	if o.Root != "" || o.Procfile != "" {
-		root, _, err := app.Locate(o)
-		return root, err
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	root, err := control.FindRoot(wd, "Procfile")
-	if err != nil {
-		return "", &app.UsageError{Err: err}
-	}
-	return root, nil
+	root, _, err := app.Locate(o)
+	return root, err
 }
 
 // notRunning words a missing server with the way out.

@@ -41,7 +41,11 @@ Examples:
 			if c.NArg() > 1 {
 				return &app.UsageError{Err: fmt.Errorf("env: takes at most one process name, got %d", c.NArg())}
 			}
-			_, o, err := loadOptions(c, st)
+			need := app.NeedApp
+			if c.NArg() == 1 {
+				need = app.NeedProcfile
+			}
+			_, o, err := loadOptions(c, st, need)
 			if err != nil {
 				return err
 			}

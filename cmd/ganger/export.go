@@ -88,13 +88,15 @@ func runExport(c *cli.Context, st *streams) error {
 	if dir == "" {
 		return &app.UsageError{Err: errors.New("export: the directory is empty"), Hint: "name the directory to write into, such as ."}
 	}
-	set, o, err := loadOptions(c, st)
+	slug, need, err := slugNeed(c, st, app.NeedProcfile)
 	if err != nil {
 		return err
 	}
-	if o.Slug, err = set.bool("slug"); err != nil {
+	set, o, err := loadOptions(c, st, need)
+	if err != nil {
 		return err
 	}
+	o.Slug = slug
 	o.Command = "export --slug"
 	a, err := app.Load(o)
 	if err != nil {

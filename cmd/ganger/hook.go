@@ -89,10 +89,15 @@ func installHook(c *cli.Context, st *streams) error {
 // hookDirs returns the repository's hooks directory and the app root
 // relative to the top of its working tree, where git runs hooks.
 func hookDirs(c *cli.Context, st *streams) (hooks, dir string, err error) {
-	set := &settings{c: c, st: st}
-	root, err := filepath.Abs(set.str("root", "."))
+	set, err := loadSettings(c, st, app.NeedSource)
 	if err != nil {
 		return "", "", err
+	}
+	root := set.root
+	if r := set.path("root"); r != "" {
+		if root, err = filepath.Abs(r); err != nil {
+			return "", "", err
+		}
 	}
 	hooks, dir, err = buildpack.HookTarget(c.Context, root, st.environ)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,15 +45,23 @@ func formationFlags() []cli.Flag {
 type settings struct {
 	c    *cli.Context
 	st   *streams
+	root string // the app root found, absolute; .foreman's relative paths are below it
 	file *config.Foreman
 }
 
-// loadSettings finds the .foreman file (in -d, GANGER_ROOT or the working
-// directory) and returns the option resolver.
-func loadSettings(c *cli.Context, st *streams) (*settings, error) {
+// loadSettings finds the app (see app.Find: -d, -f and GANGER_ROOT,
+// GANGER_PROCFILE, else the nearest directory up with what need asks for),
+// reads its .foreman file and returns the option resolver.
+func loadSettings(c *cli.Context, st *streams, need app.Need) (*settings, error) {
 	s := &settings{c: c, st: st}
-	dir := s.str("root", ".")
-	fc, err := config.ReadForeman(dir, knownOptions(c.App))
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("the working directory: %w", err)
+	}
+	if s.root, err = app.Find(s.str("root", ""), s.str("procfile", ""), wd, need); err != nil {
+		return nil, err
+	}
+	fc, err := config.ReadForeman(app.RelPath(s.root), knownOptions(c.App))
 	if err != nil {
 		return nil, err
 	}
@@ -60,15 +69,19 @@ func loadSettings(c *cli.Context, st *streams) (*settings, error) {
 	return s, nil
 }
 
-// knownOptions are the long names of every flag of every command: what a
-// .foreman file may set.
+// perInvocation are the flags only the command line sets: what to do this
+// once (--force, --json, ...), never a default for the app.
+var perInvocation = []string{"help", "force", "json", "reveal", "shell", "boot", "test"}
+
+// knownOptions are the long names of every flag of every command but
+// perInvocation: what a .foreman file may set.
 func knownOptions(a *cli.App) []string {
 	var out []string
 	var walk func([]*cli.Command)
 	walk = func(cmds []*cli.Command) {
 		for _, cmd := range cmds {
 			for _, f := range cmd.Flags {
-				if n := f.Names()[0]; !slices.Contains(out, n) && n != "help" {
+				if n := f.Names()[0]; !slices.Contains(out, n) && !slices.Contains(perInvocation, n) {
 					out = append(out, n)
 				}
 			}
@@ -82,25 +95,59 @@ func knownOptions(a *cli.App) []string {
 // lookup returns the value of the long option name and whether any source
 // set it.
 func (s *settings) lookup(name string) (string, bool) {
+	v, _, ok := s.lookupFrom(name)
+	return v, ok
+}
+
+// lookupFrom is lookup, also saying whether the value came from .foreman.
+func (s *settings) lookupFrom(name string) (value string, fromFile, ok bool) {
 	if s.c.IsSet(name) {
 		switch v := s.c.Value(name).(type) {
 		case cli.StringSlice:
-			return strings.Join(v.Value(), ","), true
+			return strings.Join(v.Value(), ","), false, true
 		case *cli.StringSlice:
-			return strings.Join(v.Value(), ","), true
+			return strings.Join(v.Value(), ","), false, true
 		default:
-			return fmt.Sprint(s.c.Value(name)), true
+			return fmt.Sprint(s.c.Value(name)), false, true
 		}
 	}
 	if v := s.st.getenv("GANGER_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
-		return v, true
+		return v, false, true
 	}
 	if s.file != nil {
 		if v, ok := s.file.Values[name]; ok {
-			return v, true
+			return v, true, true
 		}
 	}
-	return "", false
+	return "", false, false
+}
+
+// path reads an option naming a file or directory: as given on the command
+// line or in GANGER_*, relative to the working directory; from .foreman,
+// relative to the app root, where the file is.
+func (s *settings) path(name string) string {
+	v, fromFile, ok := s.lookupFrom(name)
+	if !ok || v == "" {
+		return ""
+	}
+	if fromFile && !filepath.IsAbs(v) {
+		return filepath.Join(s.root, v)
+	}
+	return v
+}
+
+// paths is path for a comma-separated or repeated option.
+func (s *settings) paths(name string) []string {
+	_, fromFile, _ := s.lookupFrom(name)
+	list := s.list(name)
+	if fromFile {
+		for i, v := range list {
+			if !filepath.IsAbs(v) {
+				list[i] = filepath.Join(s.root, v)
+			}
+		}
+	}
+	return list
 }
 
 func (s *settings) str(name, def string) string {
@@ -158,10 +205,13 @@ func (s *settings) duration(name string, def time.Duration, positive bool) (time
 // -f, -d, -e, -p, -t and -m (the last two where the command has them).
 func (s *settings) appOptions() (app.Options, error) {
 	o := app.Options{
-		Root:     s.str("root", ""),
-		Procfile: s.str("procfile", ""),
-		EnvFiles: s.list("env"),
+		Root:     s.path("root"),
+		Procfile: s.path("procfile"),
+		EnvFiles: s.paths("env"),
 		Environ:  s.st.environ,
+	}
+	if o.Root == "" && o.Procfile == "" {
+		o.Root = s.root
 	}
 	if v, ok := s.lookup("port"); ok {
 		p, err := app.ParsePort(v, "--port")
@@ -183,8 +233,8 @@ func (s *settings) appOptions() (app.Options, error) {
 }
 
 // loadOptions is loadSettings and appOptions.
-func loadOptions(c *cli.Context, st *streams) (*settings, app.Options, error) {
-	s, err := loadSettings(c, st)
+func loadOptions(c *cli.Context, st *streams, need app.Need) (*settings, app.Options, error) {
+	s, err := loadSettings(c, st, need)
 	if err != nil {
 		return nil, app.Options{}, err
 	}
@@ -194,3 +244,14 @@ func loadOptions(c *cli.Context, st *streams) (*settings, app.Options, error) {
 
 // workDir is the working directory, for -b paths typed on the command line.
 func workDir() (string, error) { return os.Getwd() }
+
+// slugNeed reads --slug (the flag or GANGER_SLUG: it decides where the app
+// is, so it is read before .foreman) and what the command then needs of the
+// app's directory.
+func slugNeed(c *cli.Context, st *streams, without app.Need) (bool, app.Need, error) {
+	slug, err := (&settings{c: c, st: st}).bool("slug")
+	if err != nil || !slug {
+		return false, without, err
+	}
+	return true, app.NeedSlug, nil
+}

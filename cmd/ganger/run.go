@@ -42,13 +42,15 @@ slug's Procfile and the buildpacks' default process types.`,
 			if len(args) == 0 {
 				return &app.UsageError{Err: errors.New("run: name a command"), Hint: "example: ganger run rails console"}
 			}
-			set, o, err := loadOptions(c, st)
+			slug, need, err := slugNeed(c, st, app.NeedApp)
 			if err != nil {
 				return err
 			}
-			if o.Slug, err = set.bool("slug"); err != nil {
+			_, o, err := loadOptions(c, st, need)
+			if err != nil {
 				return err
 			}
+			o.Slug = slug
 			o.ProcfileOptional, o.Command = true, "run --slug"
 			a, err := app.Load(o)
 			if err != nil {

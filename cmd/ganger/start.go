@@ -85,13 +85,15 @@ func outputFlags() []cli.Flag {
 
 // start is "ganger start": options resolved here, the run in package app.
 func start(c *cli.Context, st *streams) error {
-	set, o, err := loadOptions(c, st)
+	slug, need, err := slugNeed(c, st, app.NeedProcfile)
 	if err != nil {
 		return err
 	}
-	if o.Slug, err = set.bool("slug"); err != nil {
+	set, o, err := loadOptions(c, st, need)
+	if err != nil {
 		return err
 	}
+	o.Slug = slug
 	o.Command = "start --slug"
 	a, err := app.Load(o)
 	if err != nil {

@@ -1,0 +1,84 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Finding the app: every command does it the same way, as git finds its
+// repository. -d names the root; -f names the Procfile, whose directory is
+// the root; else the root is the nearest of the working directory and its
+// parents that holds a Procfile. Commands that can run without a Procfile
+// (run, env, build, test) also take the nearest directory holding a .env,
+// and commands that run from the slug one holding .ganger/slug; build and
+// test, which work on any source tree, fall back to the working directory.
+
+// Need says what a command needs of the directory it takes as the app.
+type Need int
+
+const (
+	NeedProcfile Need = iota // a Procfile (start, check, export, ps, restart, stop)
+	NeedApp                  // a Procfile or a .env (run, env)
+	NeedSlug                 // a Procfile or a slug (start --slug, run --slug, export --slug)
+	NeedSource               // anything: the working directory will do (build, test, hook)
+)
+
+// ErrNoApp is what Find reports when no directory qualifies.
+var ErrNoApp = errors.New("no app found")
+
+// Find returns the app root, absolute and clean: root when given, else the
+// directory of procfile when given, else the nearest directory from wd up
+// that holds what need asks for.
+func Find(root, procfile, wd string, need Need) (string, error) {
+	switch {
+	case root != "":
+		return filepath.Abs(root)
+	case procfile != "":
+		return filepath.Abs(filepath.Dir(procfile))
+	}
+	start, err := filepath.Abs(wd)
+	if err != nil {
+		return "", err
+	}
+	markers := []string{"Procfile"}
+	switch need {
+	case NeedApp:
+		markers = append(markers, ".env")
+	case NeedSlug:
+		markers = append(markers, filepath.Join(".ganger", "slug"))
+	}
+	for dir := start; ; {
+		for _, m := range markers {
+			_, err := os.Stat(filepath.Join(dir, m))
+			if err == nil {
+				return dir, nil
+			}
+			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.ENOTDIR) {
+				return "", fmt.Errorf("looking for the app: %w", err)
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	if need == NeedSource {
+		return start, nil
+	}
+	what := "a Procfile"
+	switch need {
+	case NeedApp:
+		what = "a Procfile or a .env"
+	case NeedSlug:
+		what = "a Procfile or a slug (.ganger/slug)"
+	}
+	return "", &UsageError{
+		Err:  fmt.Errorf("%w: no directory from %s up holds %s", ErrNoApp, RelPath(start), what),
+		Hint: "run ganger in the app's directory (or below it), or name the app with -d DIR or -f FILE",
+	}
+}
