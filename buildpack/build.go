@@ -79,6 +79,13 @@ type BuildOptions struct {
 	// Tarball, when set, is a path where the slug is also written as a
 	// gzipped tarball (entries "./..."; .slugignore and .git left out).
 	Tarball string
+	// Commit, when set, builds exactly this commit's tree (a commit id,
+	// branch or tag of the repository holding AppDir; the app's directory
+	// in it) instead of the working tree, like "git archive": no
+	// uncommitted edit, no untracked file. SOURCE_VERSION is then the
+	// commit unless SourceVersion is set. The pre-push hook builds what is
+	// pushed this way.
+	Commit string
 }
 
 // BuildError is a failed build step: which buildpack, which phase, and the
@@ -344,36 +351,18 @@ func (s *session) prepare(ctx context.Context) error {
 	if s.sourceVer == "" {
 		s.sourceVer = sourceVersion(ctx, s.appDir, opts.Environ)
 	}
-	fmt.Fprintf(s.out, "-----> %s %s (stack %s)\n", mode, opts.AppDir, s.stack)
+	if opts.Commit != "" {
+		fmt.Fprintf(s.out, "-----> %s %s at commit %s (stack %s)\n", mode, opts.AppDir, opts.Commit, s.stack)
+	} else {
+		fmt.Fprintf(s.out, "-----> %s %s (stack %s)\n", mode, opts.AppDir, s.stack)
+	}
 
 	t0 := time.Now()
-	ig, warnings, err := readSlugIgnore(s.appDir)
+	err := s.copyApp(ctx)
+	s.phase(PhaseCopy, "", t0)
 	if err != nil {
 		return s.fail("", PhaseCopy, -1, err)
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(s.out, " !     %s\n", w)
-	}
-	ignored := 0
-	st, err := copyTree(ctx, s.appDir, s.buildDir, func(rel string, isDir bool) bool {
-		if rel == GangerDir || rel == ".git" || strings.HasSuffix(rel, "/.git") {
-			return true
-		}
-		if ig.match(rel, isDir) {
-			ignored++
-			return true
-		}
-		return false
-	})
-	if err != nil {
-		return s.fail("", PhaseCopy, -1, fmt.Errorf("copying the app: %w", err))
-	}
-	fmt.Fprintf(s.out, "-----> Copied the app to the build dir: %d files, %s", st.Files, humanBytes(st.Bytes))
-	if ignored > 0 {
-		fmt.Fprintf(s.out, ", %d paths left out by %s", ignored, SlugIgnoreFile)
-	}
-	fmt.Fprintln(s.out)
-	s.phase(PhaseCopy, "", t0)
 
 	if err := writeEnvDir(s.envDir, opts.Config); err != nil {
 		return s.fail("", PhaseEnvDir, -1, err)

@@ -29,8 +29,15 @@
 //     only, ~/.curlrc ignored) with a size cap and extracted inside an
 //     os.Root, refusing "..", absolute names, links leading out,
 //     setuid/setgid files and device nodes;
-//   - the build (Build): a fresh build dir holding a copy of the app minus
-//     .git, .ganger and the .slugignore matches; a persistent cache dir; a
+//   - the build (Build): a fresh build dir holding what git would send of
+//     the app: the files git tracks (with their uncommitted edits) and the
+//     untracked files it does not ignore, or, outside a git repository,
+//     every file the .gitignore files do not ignore (a small gitignore
+//     matcher); an env file (.env, .env.*, a file the config vars came
+//     from) only when git tracks it; never .git or .ganger; minus the
+//     .slugignore matches. BuildOptions.Commit builds exactly one commit's
+//     tree instead (git ls-tree and git cat-file --batch). Then a
+//     persistent cache dir; a
 //     fresh 0700 ENV_DIR with one 0600 file per config var; a minimal,
 //     explicit environment (PATH, a throwaway HOME, STACK, SOURCE_VERSION,
 //     LANG, proxies, GIT_CEILING_DIRECTORIES so git run by a buildpack does

@@ -316,6 +316,13 @@ func gitEnv(environ []string) []string {
 // git runs git with args and returns its trimmed stdout; stderr goes to
 // logw and, on failure, into the error.
 func git(ctx context.Context, environ []string, logw io.Writer, args ...string) (string, error) {
+	out, err := gitRaw(ctx, environ, logw, args...)
+	return strings.TrimSpace(out), err
+}
+
+// gitRaw is git without the trimming, for output that is a list of
+// NUL-terminated paths (a path may begin or end with a blank).
+func gitRaw(ctx context.Context, environ []string, logw io.Writer, args ...string) (string, error) {
 	var stdout strings.Builder
 	var stderr strings.Builder
 	cmd := commandContext(ctx, "git", args...)
@@ -333,7 +340,7 @@ func git(ctx context.Context, environ []string, logw io.Writer, args ...string) 
 		}
 		return "", fmt.Errorf("git %s: %w", sub, err)
 	}
-	return strings.TrimSpace(stdout.String()), nil
+	return stdout.String(), nil
 }
 
 func lastLine(s string) string {

@@ -132,27 +132,36 @@ func (ig slugIgnore) match(rel string, isDir bool) bool {
 
 // matchSegs matches path components against pattern components, "**"
 // standing for any number of components (a trailing "**" for at least
-// nothing: "a/**" matches "a" and everything under it).
+// nothing: "a/**" matches "a" and everything under it). It runs in
+// O(len(pat) × len(parts)) whatever the number of "**", so no pattern in
+// a .slugignore or .gitignore can make it blow up.
 func matchSegs(pat, parts []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			if len(pat) == 1 {
-				return true
+	// reach[j]: the pattern components seen so far match parts[:j].
+	reach := make([]bool, len(parts)+1)
+	next := make([]bool, len(parts)+1)
+	reach[0] = true
+	for _, p := range pat {
+		clear(next)
+		hit := false
+		if p == "**" {
+			for j := range reach {
+				hit = hit || reach[j]
+				next[j] = hit
 			}
-			for i := 0; i <= len(parts); i++ {
-				if matchSegs(pat[1:], parts[i:]) {
-					return true
+		} else {
+			for j := range parts {
+				if reach[j] {
+					if ok, _ := path.Match(p, parts[j]); ok {
+						next[j+1] = true
+						hit = true
+					}
 				}
 			}
+		}
+		if !hit {
 			return false
 		}
-		if len(parts) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], parts[0]); !ok {
-			return false
-		}
-		pat, parts = pat[1:], parts[1:]
+		reach, next = next, reach
 	}
-	return len(parts) == 0
+	return reach[len(parts)]
 }
