@@ -12,8 +12,8 @@ import (
 	"strings"
 )
 
-// writeSlugTarball writes the slug dir as a gzipped tarball at file (via a
-// temporary file renamed into place). Entries are "./path", owned by
+// writeSlugTarball writes the slug dir as a gzipped tarball at file, mode
+// 0600 (via a temporary file renamed into place). Entries are "./path", owned by
 // uid/gid 0, with the files' modes and times; symlinks are kept as links;
 // .git and the paths matched by the slug's .slugignore are left out.
 func writeSlugTarball(ctx context.Context, dir, file string) error {
@@ -104,8 +104,14 @@ func writeSlugTarball(ctx context.Context, dir, file string) error {
 	if err != nil {
 		return fmt.Errorf("writing slug tarball %s: %w", file, err)
 	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return err
+	// The slug holds the app's code and whatever the buildpacks baked in:
+	// private to the user, like the env files (CreateTemp made it 0600;
+	// say so in case that changes).
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fmt.Errorf("writing slug tarball %s: %w", file, err)
 	}
-	return os.Rename(tmp, abs)
+	if err := os.Rename(tmp, abs); err != nil {
+		return fmt.Errorf("writing slug tarball %s: %w", file, err)
+	}
+	return nil
 }
