@@ -26,7 +26,9 @@ const maxEntries = 100_000
 // tarball is refused, with an error naming the entry, when an entry is
 // absolute, has a ".." component, is a symlink or hardlink leading outside
 // dest, is a regular file with setuid or setgid, is a device node or FIFO,
-// or when the files add up to more than maxBytes. Everything is created
+// or when the files add up to more than maxBytes, a hardlink counting as a
+// copy of its target (the buildpack is copied, links and all, into every
+// build). Everything is created
 // through an os.Root, so nothing is ever written outside dest, not even
 // through a symlink created by an earlier entry. Modes are reduced to
 // 0755/0644.
@@ -131,6 +133,12 @@ func extractTar(r io.Reader, dest string, maxBytes int64) error {
 			if err != nil || !fi.Mode().IsRegular() {
 				return refuse(fmt.Sprintf("hardlink to %q, which is not a file extracted earlier", hdr.Linkname))
 			}
+			// A link costs nothing here, but each one becomes a full copy
+			// when the buildpack is copied for a build: count it as one.
+			if fi.Size() > maxBytes-total {
+				return fmt.Errorf("tarball expands to more than %d bytes (entry %q, a hardlink to %q counted as a copy of it): refused", maxBytes, hdr.Name, hdr.Linkname)
+			}
+			total += fi.Size()
 			if err := makeParent(root, name); err != nil {
 				return refuse(err.Error())
 			}

@@ -96,6 +96,10 @@ func TestExtractTarHostile(t *testing.T) {
 		{name: "fifo", entries: []tarEntry{{name: "fifo", typ: tar.TypeFifo}}, err: "FIFO"},
 		{name: "too big", max: 10, entries: []tarEntry{file("a", "123456", 0o644), file("b", "123456", 0o644)}, err: "more than 10 bytes"},
 		{name: "empty name", entries: []tarEntry{file("", "x", 0o644)}, err: "empty name"},
+		// Each hardlink is one more copy once the buildpack is copied to
+		// the build: 10 links to a 400-byte file are 4000 bytes.
+		{name: "hardlink bomb", max: 1000, entries: []tarEntry{file("zero", strings.Repeat("\x00", 400), 0o644),
+			hardlink("l1", "zero"), hardlink("l2", "zero"), hardlink("l3", "zero"), hardlink("l4", "zero")}, err: `more than 1000 bytes (entry "l2", a hardlink to "zero"`},
 	}
 	for _, tc := range tests {
 		for _, gz := range []bool{true, false} {
