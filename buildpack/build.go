@@ -28,8 +28,13 @@ const (
 	ArtifactsDir = ".ganger/test-artifacts"
 	CacheDirName = ".ganger/cache" // CACHE_DIR of builds, kept between them
 	TestCacheDir = ".ganger/test-cache"
-	SlugMetaFile = ".ganger-slug.json" // metadata, at the root of the slug
-	DefaultStack = "heroku-24"
+	// BuildpackCacheDir holds fetched buildpacks when
+	// FetchOptions.CacheDir is "".
+	BuildpackCacheDir = ".ganger/buildpacks"
+	BuildLockFile     = ".ganger/build.lock" // held while a build runs
+	TestLockFile      = ".ganger/test.lock"  // held while a test run runs
+	SlugMetaFile      = ".ganger-slug.json"  // metadata, at the root of the slug
+	DefaultStack      = "heroku-24"
 )
 
 // Phases named in BuildError and Metadata.
@@ -243,18 +248,18 @@ func newSession(opts BuildOptions, test bool) (*session, error) {
 	if len(opts.Buildpacks) == 0 {
 		return nil, errors.New("no buildpack to build with; hint: use Select to choose them")
 	}
-	gdir := filepath.Join(appDir, GangerDir)
-	if err := os.MkdirAll(gdir, 0o700); err != nil {
+	gdir, err := prepareGangerDir(appDir)
+	if err != nil {
 		return nil, err
 	}
 	s := &session{opts: opts, test: test, appDir: appDir, started: time.Now()}
-	kind, logName, lockName := "build", BuildLogFile, "build.lock"
+	kind, logName, lockName := "build", BuildLogFile, BuildLockFile
 	if test {
-		kind, logName, lockName = "test", TestLogFile, "test.lock"
+		kind, logName, lockName = "test", TestLogFile, TestLockFile
 	}
-	lock, ok, err := lockFile(filepath.Join(gdir, lockName))
+	lock, ok, err := lockFile(filepath.Join(appDir, lockName))
 	if err != nil {
-		return nil, fmt.Errorf("locking %s: %w", lockName, err)
+		return nil, fmt.Errorf("locking %s: %w", filepath.Join(appDir, lockName), err)
 	}
 	if !ok {
 		return nil, fmt.Errorf("another ganger %s is running for %s; wait for it to finish", kind, appDir)
@@ -379,7 +384,7 @@ func (s *session) prepare(ctx context.Context) error {
 	fo := opts.Fetch
 	fo.Log = s.out
 	if fo.CacheDir == "" {
-		fo.CacheDir = filepath.Join(s.appDir, GangerDir, "buildpacks")
+		fo.CacheDir = filepath.Join(s.appDir, BuildpackCacheDir)
 	}
 	if fo.Environ == nil {
 		fo.Environ = opts.Environ

@@ -1,0 +1,74 @@
+package buildpack
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// gangerPath is something ganger writes under the app's .ganger.
+type gangerPath struct {
+	rel string // relative to the app
+	dir bool
+}
+
+// gangerPaths are what ganger writes under the app's .ganger: each must be
+// ganger's own directory or file, never a symlink (a repository may commit
+// one, pointing anywhere) nor another user's.
+func gangerPaths() []gangerPath {
+	return []gangerPath{
+		{SlugDir, true}, {CacheDirName, true}, {TestCacheDir, true}, {ArtifactsDir, true},
+		{BuildpackCacheDir, true}, {BuildLogFile, false}, {TestLogFile, false},
+		{BuildLockFile, false}, {TestLockFile, false},
+	}
+}
+
+// prepareGangerDir makes sure appDir/.ganger is a directory of this user,
+// creating it (0700) when missing, and that
+// nothing ganger writes under it is a symlink or another user's. It
+// returns the directory.
+func prepareGangerDir(appDir string) (string, error) {
+	gdir := filepath.Join(appDir, GangerDir)
+	if err := os.Mkdir(gdir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("creating %s: %w", gdir, err)
+	}
+	if err := checkOwn(gdir, true); err != nil {
+		return "", err
+	}
+	for _, p := range gangerPaths() {
+		if err := checkOwn(filepath.Join(appDir, p.rel), p.dir); err != nil {
+			return "", err
+		}
+	}
+	return gdir, nil
+}
+
+// checkOwn returns an error when something stands at p that ganger must
+// not write into: a symlink, another user's file or directory, or a file
+// where a directory belongs (and the reverse). A missing p is fine.
+func checkOwn(p string, wantDir bool) error {
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checking %s: %w", p, err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(p)
+		return fmt.Errorf("refusing to use %s: it is a symlink (to %s), and ganger would write its builds, logs and caches through it; hint: remove it (it may come from the repository: ganger creates .ganger itself)", p, target)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("refusing to use %s: it belongs to uid %d, not to you (uid %d); hint: remove it, or run ganger as its owner", p, st.Uid, os.Geteuid())
+	}
+	if wantDir && !fi.IsDir() {
+		return fmt.Errorf("refusing to use %s: it is not a directory; hint: remove it, ganger creates it", p)
+	}
+	if !wantDir && !fi.Mode().IsRegular() {
+		return fmt.Errorf("refusing to use %s: it is not a regular file; hint: remove it, ganger creates it", p)
+	}
+	return nil
+}
