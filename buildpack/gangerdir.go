@@ -9,6 +9,10 @@ import (
 	"syscall"
 )
 
+// gangerIgnore is .ganger/.gitignore, written when ganger creates .ganger:
+// nothing in it shows in git status or reaches a commit by "git add -A".
+const gangerIgnore = "# Written by ganger: builds, logs and caches are not part of the app.\n*\n"
+
 // gangerPath is something ganger writes under the app's .ganger.
 type gangerPath struct {
 	rel string // relative to the app
@@ -27,12 +31,16 @@ func gangerPaths() []gangerPath {
 }
 
 // prepareGangerDir makes sure appDir/.ganger is a directory of this user,
-// creating it (0700) when missing, and that
+// creating it (0700, with a .gitignore of "*") when missing, and that
 // nothing ganger writes under it is a symlink or another user's. It
 // returns the directory.
 func prepareGangerDir(appDir string) (string, error) {
 	gdir := filepath.Join(appDir, GangerDir)
-	if err := os.Mkdir(gdir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := os.Mkdir(gdir, 0o700); err == nil {
+		if err := writeGangerIgnore(gdir); err != nil {
+			return "", err
+		}
+	} else if !errors.Is(err, fs.ErrExist) {
 		return "", fmt.Errorf("creating %s: %w", gdir, err)
 	}
 	if err := checkOwn(gdir, true); err != nil {
@@ -44,6 +52,22 @@ func prepareGangerDir(appDir string) (string, error) {
 		}
 	}
 	return gdir, nil
+}
+
+func writeGangerIgnore(gdir string) error {
+	p := filepath.Join(gdir, ".gitignore")
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", p, err)
+	}
+	_, err = f.WriteString(gangerIgnore)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", p, err)
+	}
+	return nil
 }
 
 // checkOwn returns an error when something stands at p that ganger must

@@ -83,6 +83,38 @@ func TestGangerDirRefused(t *testing.T) {
 	}
 }
 
+// TestGangerDirGitignore: ganger creates .ganger 0700 with a .gitignore of
+// "*", so nothing of a build shows in git status; a .ganger that exists
+// keeps its own.
+func TestGangerDirGitignore(t *testing.T) {
+	requireTool(t, "git")
+	app := newApp(t, map[string]string{"Procfile": "web: x\n"})
+	gitRun(t, app, "init", "-q")
+	gitRun(t, app, "add", "-A")
+	gitRun(t, app, "commit", "-q", "-m", "init")
+	var out syncBuffer
+	if _, err := Build(context.Background(), buildOpts(t, app, &out, "bp-norelease")); err != nil {
+		t.Fatalf("Build: %v\n%s", err, out.String())
+	}
+	if got := readFile(t, filepath.Join(app, GangerDir, ".gitignore")); !strings.Contains(got, "\n*\n") {
+		t.Errorf(".ganger/.gitignore = %q", got)
+	}
+	if fi, err := os.Stat(filepath.Join(app, GangerDir)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf(".ganger: %v %v", fi, err)
+	}
+	if st := gitRun(t, app, "status", "--porcelain", "--untracked-files=all"); st != "" {
+		t.Errorf("git status after a build:\n%s", st)
+	}
+
+	mine := newApp(t, map[string]string{".ganger/.gitignore": "slug/\n"})
+	if _, err := Build(context.Background(), buildOpts(t, mine, nil, "bp-norelease")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(mine, GangerDir, ".gitignore")); got != "slug/\n" {
+		t.Errorf("an existing .ganger/.gitignore was replaced: %q", got)
+	}
+}
+
 func symlinkAt(t *testing.T, target, p string) string {
 	t.Helper()
 	if err := os.Symlink(target, p); err != nil {
