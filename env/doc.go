@@ -9,15 +9,28 @@
 // whitespace (so colours, URL fragments and generated secrets holding a '#'
 // survive unquoted), and $VAR, ${VAR}, ${VAR:-x}, ${VAR-x} expanded from
 // this file so far, then earlier files, then the inherited environment.
-// $(...) is never run. Bad lines are errors naming FILE:LINE.
+// $(...) is never run. Bad lines are errors naming FILE:LINE, the key and
+// the column.
+//
+// An error never quotes a value, since env files hold secrets and errors
+// end up in terminals, CI logs and bug reports. A bad key is quoted only
+// when it is a well-formed key followed by other text ("SECRET_KEY hunter2"
+// names "SECRET_KEY", "MY KEY=1" names "MY"); otherwise the error gives the
+// column of the first character a key cannot hold, since the line may be
+// part of a value (the second line of an unquoted certificate). Text after
+// a closing quote, a bad ${...} and a NUL byte are shown by column only.
+// (A line of prose left out of its quotes still shows its first word when
+// that word looks like a key: quote multi-line values.)
 //
 // The details, where peers disagree:
 //
 //   - A leading UTF-8 BOM is dropped. "\r\n" and a lone "\r" end a line,
 //     inside quotes too (a quoted value never holds a raw CR; write \r in
-//     double quotes). There is no line-length limit. A NUL byte is an error.
+//     double quotes). There is no line-length limit. A NUL byte is an
+//     error; in a value, the error names the key (no program could receive
+//     the value).
 //   - Keys are ASCII [A-Za-z0-9_.]+; anything else ("MY KEY", "my-key") is an
-//     error naming the key. "export" followed by a blank is a prefix, unless
+//     error. "export" followed by a blank is a prefix, unless
 //     "=" or ":" follows it ("export=1" sets "export").
 //   - A line holding only a key ("KEY" or "export KEY") is a no-op: it
 //     neither sets nor unsets KEY nor is an error (compose reads it as

@@ -140,8 +140,8 @@ func TestLoadErrors(t *testing.T) {
 	}
 
 	_, err = env.Load(base, bad)
-	want := bad + `:2: invalid key "MY KEY": keys are letters, digits, '_' and '.'` + "\n" +
-		bad + `:3: unterminated double quote in the value of "B": add the closing "`
+	want := bad + `:2: invalid key "MY": unexpected text at column 4; keys are letters, digits, '_' and '.', followed by '=' or ':'` + "\n" +
+		bad + `:3: unterminated double quote in the value of "B" (opened at column 3): add the closing "`
 	if err == nil || err.Error() != want {
 		t.Errorf("bad file:\n got %v\nwant %s", err, want)
 	}

@@ -155,6 +155,11 @@ func FuzzParse(f *testing.F) {
 	for _, tc := range differCases {
 		f.Add(tc.in)
 	}
+	for _, tc := range secretCases {
+		if len(tc.in) < 4096 {
+			f.Add(tc.in)
+		}
+	}
 	lookup := func(k string) (string, bool) {
 		if strings.HasPrefix(k, "S") {
 			return "shell $X \\ \"q\"", true
@@ -188,5 +193,42 @@ func FuzzParse(f *testing.F) {
 			agreeWithGodotenv(t, in)
 		}
 		agreeWithGodotenv(t, sanitize(in))
+		checkHidesValues(t, in, lookup)
 	})
+}
+
+// checkHidesValues puts marker in a value on every line of in that has an
+// '=' and checks that no error shows it.
+func checkHidesValues(t *testing.T, in string, lookup func(string) (string, bool)) {
+	t.Helper()
+	if strings.Contains(in, marker) {
+		return // it may be a key, which errors do name
+	}
+	marked := withMarker(in)
+	if _, err := env.Parse(strings.NewReader(marked), ".env", lookup); err != nil && strings.Contains(err.Error(), marker) {
+		t.Fatalf("an error of Parse(%q) shows a value:\n%s", marked, err)
+	}
+}
+
+// withMarker puts marker into each line of in after its first '=', after
+// each '=', ':', quote, '{', '?', '+', '-' and blank there. A key starts a
+// line and ends before any '=', so marker is always in a value, a comment
+// or text after a bad key: never in a key, which errors may name. Lines end
+// as Parse ends them.
+func withMarker(in string) string {
+	var b strings.Builder
+	inValue := false
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		b.WriteByte(c)
+		switch {
+		case c == '\n' || c == '\r':
+			inValue = false
+		case !inValue:
+			inValue = c == '='
+		case strings.IndexByte("=:'\"{?+- \t", c) >= 0:
+			b.WriteString(marker)
+		}
+	}
+	return b.String()
 }

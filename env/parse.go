@@ -5,25 +5,28 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits. A value or file beyond them is an error, not a truncation.
 const (
-	maxValue     = 1 << 20  // one value, after expansion
-	maxFile      = 16 << 20 // one file, and all of its values together
-	maxVars      = 1 << 17  // distinct keys per file: no program could receive more
-	maxErrors    = 20       // errors reported per file before giving up
-	maxNesting   = 16       // ${A:-${B:-...}} depth
-	maxShownText = 40       // bytes of a bad key or stray text quoted in an error
+	maxValue    = 1 << 20  // one value, after expansion
+	maxFile     = 16 << 20 // one file, and all of its values together
+	maxVars     = 1 << 17  // distinct keys per file: no program could receive more
+	maxErrors   = 20       // errors reported per file before giving up
+	maxNesting  = 16       // ${A:-${B:-...}} depth
+	maxKeyShown = 64       // bytes of a key quoted in an error
 )
 
-const keyHint = "keys are letters, digits, '_' and '.'"
+const keyHint = "keys are letters, digits, '_' and '.', followed by '=' or ':'"
 
 // Parse parses .env syntax from r. name is the file's path, used as each
 // Var's Source and in errors ("NAME:LINE: ..."). lookup resolves variables
 // not defined earlier in this input (nil: none); undefined ones expand to "".
 // On failure it returns every problem found, joined with errors.Join, each a
-// *LineError.
+// *LineError. Errors name the line, the key and the column, and never hold
+// text of a value: env files hold secrets, and errors end up in terminals,
+// CI logs and bug reports.
 //
 // The result holds one Var per key, in the order keys first appear; a key
 // defined twice holds its last definition, and Line is the line where that
@@ -75,25 +78,91 @@ type parser struct {
 	out    []Var
 	index  map[string]int // key -> its place in out
 	errs   []error
-	total  int // bytes of all values so far
+	total  int  // bytes of all values so far
+	nul    bool // the current statement's NUL byte is reported
 }
 
 func (p *parser) run() {
-	if i := strings.IndexByte(p.src, 0); i >= 0 {
-		p.errorf(1+strings.Count(p.src[:i], "\n"), "NUL byte in env file; is it a binary file?")
-		return
-	}
 	for p.pos < len(p.src) {
 		if len(p.errs) >= maxErrors {
 			p.errorf(p.line, "too many errors")
 			return
 		}
+		from, line := p.pos, p.line
+		p.nul = false
 		p.statement()
+		// A NUL byte no more precise error named (in a comment, in text
+		// after a quote, in a value skipped for its bad key).
+		if i := strings.IndexByte(p.src[from:p.pos], 0); i >= 0 && !p.nul {
+			p.nulError(from, line, from+i, "")
+		}
 	}
 }
 
 func (p *parser) errorf(line int, format string, args ...any) {
 	p.errs = append(p.errs, &LineError{Path: p.name, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// lineCol is the line and 1-based column (in characters) of byte offset i,
+// counting lines from offset from, which is on line.
+func (p *parser) lineCol(from, line, i int) (int, int) {
+	line += strings.Count(p.src[from:i], "\n")
+	bol := strings.LastIndexByte(p.src[:i], '\n') + 1
+	return line, utf8.RuneCountInString(p.src[bol:i]) + 1
+}
+
+// nulError reports the NUL byte at offset i, in the value of key or, when
+// key is "", elsewhere; from is an offset on line before i.
+func (p *parser) nulError(from, line, i int, key string) {
+	l, col := p.lineCol(from, line, i)
+	if key == "" {
+		p.errorf(l, "NUL byte at column %d: is it a binary file?", col)
+	} else {
+		p.errorf(l, "value of %s holds a NUL byte at column %d: programs cannot receive one, remove it", quoteKey(key), col)
+	}
+	p.nul = true
+}
+
+// keyError reports the bad key of the statement whose key text starts at
+// offset keyStart, on line, and runs to end. It never quotes text that may
+// be a value: the key is named only when it is a well-formed key followed
+// by something else ("SECRET_KEY hunter2", "MY KEY=1"); otherwise the
+// column of the first character a key cannot hold.
+func (p *parser) keyError(line, keyStart, end int) {
+	word := p.src[keyStart:end]
+	if validKey(word) {
+		i := end
+		for i < len(p.src) && isBlank(p.src[i]) {
+			i++
+		}
+		_, col := p.lineCol(keyStart, line, i)
+		p.errorf(line, "invalid key %s: unexpected text at column %d; %s", quoteKey(word), col, keyHint)
+		return
+	}
+	bad := keyStart
+	for bad < end && isKeyChar(p.src[bad]) {
+		bad++
+	}
+	if bad < end && p.src[bad] == 0 {
+		p.nulError(keyStart, line, bad, "")
+		return
+	}
+	_, col := p.lineCol(keyStart, line, bad)
+	if isConflictMarker(p.src[keyStart:]) {
+		p.errorf(line, "invalid key at column %d: this looks like a merge conflict marker; resolve the conflict", col)
+		return
+	}
+	p.errorf(line, "invalid key at column %d; %s", col, keyHint)
+}
+
+// isConflictMarker reports whether s starts with a merge conflict marker.
+func isConflictMarker(s string) bool {
+	for _, marker := range []string{"<<<<<<<", "=======", ">>>>>>>", "|||||||"} {
+		if strings.HasPrefix(s, marker) {
+			return true
+		}
+	}
+	return false
 }
 
 // advance moves pos to i, counting the newlines passed.
@@ -179,43 +248,42 @@ func (p *parser) statement() {
 	for p.pos < len(p.src) && !isBlank(p.src[p.pos]) && !strings.ContainsRune("=:\n", rune(p.src[p.pos])) {
 		p.pos++
 	}
-	key := p.src[keyStart:p.pos]
+	key, keyEnd := p.src[keyStart:p.pos], p.pos
 	p.skipBlanks()
 
 	switch c := p.peek(); {
 	case p.atEOL() || c == '#':
 		// A bare KEY: a no-op, like compose's "inherit".
 		if !validKey(key) {
-			p.errorf(start, "invalid key %s: %s", shown(key), keyHint)
+			p.keyError(start, keyStart, keyEnd)
 		}
 		p.nextLine()
 		return
 	case c == '=' || c == ':':
 		if key == "" || !validKey(key) {
-			if key == "" {
-				p.errorf(start, "missing key before '%c'", c)
-			} else {
-				p.errorf(start, "invalid key %s: %s", shown(key), keyHint)
+			switch _, col := p.lineCol(keyStart, start, p.pos); {
+			case key == "" && isConflictMarker(p.src[keyStart:]):
+				p.errorf(start, "invalid key at column %d: this looks like a merge conflict marker; resolve the conflict", col)
+			case key == "":
+				p.errorf(start, "missing key before '%c' at column %d: write KEY=value", c, col)
+			default:
+				p.keyError(start, keyStart, keyEnd)
 			}
 			p.pos++
-			p.value(key, start) // skipped, so a quoted value's lines are not read as entries
+			p.value("", start) // skipped, so a quoted value's lines are not read as entries
 			return
 		}
 		p.pos++
 	default:
-		// "MY KEY=1" or junk: name the text up to the separator.
-		text := p.src[keyStart:p.endOfLine()]
-		sep := strings.IndexAny(text, "=:")
-		if sep >= 0 {
-			text = text[:sep]
-		}
-		p.errorf(start, "invalid key %s: %s", shown(strings.TrimRight(text, " \t")), keyHint)
+		// "MY KEY=1", "SECRET_KEY hunter2" or junk.
+		p.keyError(start, keyStart, keyEnd)
+		sep := strings.IndexAny(p.src[p.pos:p.endOfLine()], "=:")
 		if sep < 0 {
 			p.nextLine()
 			return
 		}
-		p.pos = keyStart + sep + 1
-		p.value(key, start)
+		p.pos += sep + 1
+		p.value("", start)
 		return
 	}
 
@@ -224,7 +292,7 @@ func (p *parser) statement() {
 		return
 	}
 	if len(value) > maxValue {
-		p.errorf(start, "value of %q is too large (%d bytes; the limit is 1 MiB)", key, len(value))
+		p.errorf(start, "value of %s is too large (%d bytes; the limit is 1 MiB)", quoteKey(key), len(value))
 		return
 	}
 	p.total += len(value)
@@ -249,7 +317,8 @@ func (p *parser) statement() {
 }
 
 // value parses what follows the separator and moves pos to the next line.
-// It reports false after recording an error.
+// It reports false after recording an error. With key "" the value belongs
+// to a bad key and is only skipped: its quotes are matched, nothing more.
 func (p *parser) value(key string, start int) (string, bool) {
 	sawBlank := p.skipBlanks()
 	c := p.peek()
@@ -264,8 +333,8 @@ func (p *parser) value(key string, start int) (string, bool) {
 		return p.quoted(key, start, c)
 	}
 	// Unquoted: up to a '#' that follows a blank, trimmed.
-	end := p.endOfLine()
-	raw := p.src[p.pos:end]
+	off, end := p.pos, p.endOfLine()
+	raw := p.src[off:end]
 	for i := 1; i < len(raw); i++ {
 		if raw[i] == '#' && isBlank(raw[i-1]) {
 			raw = raw[:i]
@@ -275,7 +344,7 @@ func (p *parser) value(key string, start int) (string, bool) {
 	raw = strings.TrimRight(raw, " \t")
 	line := p.line
 	p.nextLine()
-	return p.expand(raw, line, false)
+	return p.expand(key, raw, off, line, false)
 }
 
 func (p *parser) quoted(key string, start int, q byte) (string, bool) {
@@ -294,7 +363,12 @@ func (p *parser) quoted(key string, start int, q byte) (string, bool) {
 		kind = "single"
 	}
 	if end < 0 {
-		p.errorf(start, "unterminated %s quote in the value of %q: add the closing %c", kind, key, q)
+		_, col := p.lineCol(open, p.line, open)
+		if key == "" {
+			p.errorf(start, "unterminated %s quote (opened at column %d): add the closing %c", kind, col, q)
+		} else {
+			p.errorf(start, "unterminated %s quote in the value of %s (opened at column %d): add the closing %c", kind, quoteKey(key), col, q)
+		}
 		p.pos = len(p.src)
 		return "", false
 	}
@@ -305,16 +379,26 @@ func (p *parser) quoted(key string, start int, q byte) (string, bool) {
 	// Only blanks and a comment may follow the closing quote.
 	p.skipBlanks()
 	if !p.atEOL() && p.peek() != '#' {
-		stray := p.src[p.pos:p.endOfLine()]
-		p.errorf(p.line, "unexpected text %s after the closing quote of %q: quote the whole value", shown(stray), key)
+		_, col := p.lineCol(p.pos, p.line, p.pos)
+		if key == "" {
+			p.errorf(p.line, "unexpected text at column %d after a closing quote: quote the whole value", col)
+		} else {
+			p.errorf(p.line, "unexpected text at column %d after the closing quote of %s: quote the whole value", col, quoteKey(key))
+		}
 		p.nextLine()
 		return "", false
 	}
 	p.nextLine()
 	if q == '\'' {
+		if key != "" {
+			if i := strings.IndexByte(raw, 0); i >= 0 {
+				p.nulError(open, line, open+1+i, key)
+				return "", false
+			}
+		}
 		return raw, true
 	}
-	return p.expand(raw, line, true)
+	return p.expand(key, raw, open+1, line, true)
 }
 
 // get resolves a variable: this file so far, then lookup.
@@ -328,13 +412,21 @@ func (p *parser) get(name string) (string, bool) {
 	return "", false
 }
 
-// expand processes escapes and $ expansion in raw, whose first byte is on
-// line. dq selects double-quote escapes; otherwise only \$ is an escape.
-func (p *parser) expand(raw string, line int, dq bool) (string, bool) {
+// expand processes escapes and $ expansion in the value of key, raw, which
+// starts at offset off, on line. dq selects double-quote escapes; otherwise
+// only \$ is an escape. A skipped value (key "") is not expanded.
+func (p *parser) expand(key, raw string, off, line int, dq bool) (string, bool) {
+	if key == "" {
+		return "", true
+	}
+	if i := strings.IndexByte(raw, 0); i >= 0 {
+		p.nulError(off, line, off+i, key)
+		return "", false
+	}
 	if !dq && strings.IndexByte(raw, '$') < 0 {
 		return raw, true
 	}
-	x := &expander{p: p, s: raw, line: line, dq: dq}
+	x := &expander{p: p, key: key, s: raw, off: off, line: line, dq: dq}
 	out, err := x.word(false)
 	if err != nil {
 		var le *LineError
@@ -346,12 +438,15 @@ func (p *parser) expand(raw string, line int, dq bool) (string, bool) {
 	return out, true
 }
 
-// expander is a recursive-descent pass over one raw value.
+// expander is a recursive-descent pass over one raw value. Its errors name
+// the key and a column, never text of the value.
 type expander struct {
 	p     *parser
+	key   string
 	s     string
+	off   int // offset of s in p.src
 	i     int
-	line  int
+	line  int // line of s[0]
 	dq    bool
 	depth int
 }
@@ -359,8 +454,19 @@ type expander struct {
 // errUnclosed ends a ${...} default that reaches the end of the value.
 var errUnclosed = errors.New("unclosed")
 
-func (x *expander) errorAt(i int, format string, args ...any) error {
-	return &LineError{Path: x.p.name, Line: x.line + strings.Count(x.s[:i], "\n"), Msg: fmt.Sprintf(format, args...)}
+// errorAt is an error at s[i]: "MSG at column N in the value of KEY" then
+// the hint, when there is one.
+func (x *expander) errorAt(i int, msg, hint string) error {
+	line, col := x.p.lineCol(x.off, x.line, x.off+i)
+	m := fmt.Sprintf("%s at column %d in the value of %s", msg, col, quoteKey(x.key))
+	if hint != "" {
+		m += ": " + hint
+	}
+	return &LineError{Path: x.p.name, Line: line, Msg: m}
+}
+
+func (x *expander) tooLarge() error {
+	return &LineError{Path: x.p.name, Line: x.line, Msg: fmt.Sprintf("value of %s expands to more than 1 MiB", quoteKey(x.key))}
 }
 
 // word expands up to the end of s, or, inBrace, up to an unescaped '}' that
@@ -369,7 +475,7 @@ func (x *expander) word(inBrace bool) (string, error) {
 	var b strings.Builder
 	for x.i < len(x.s) {
 		if b.Len() > maxValue {
-			return "", x.errorAt(x.i, "value expands to more than 1 MiB")
+			return "", x.tooLarge()
 		}
 		c := x.s[x.i]
 		switch {
@@ -409,7 +515,7 @@ func (x *expander) word(inBrace bool) (string, error) {
 		return "", errUnclosed
 	}
 	if b.Len() > maxValue {
-		return "", x.errorAt(x.i, "value expands to more than 1 MiB")
+		return "", x.tooLarge()
 	}
 	return b.String(), nil
 }
@@ -448,19 +554,19 @@ func (x *expander) dollar(b *strings.Builder) error {
 
 // brace expands ${NAME}, ${NAME:-default} or ${NAME-default} at x.i.
 func (x *expander) brace(b *strings.Builder) error {
+	const unclosed, closeIt = `unterminated "${"`, `add the closing "}"`
 	s, i := x.s, x.i
-	end := strings.IndexByte(s[i:], '}')
-	if end < 0 {
-		return x.errorAt(i, `unterminated "${" in value: add the closing "}"`)
+	if strings.IndexByte(s[i:], '}') < 0 {
+		return x.errorAt(i, unclosed, closeIt)
 	}
 	j := i + 2
 	for j < len(s) && isNameChar(s[j]) {
 		j++
 	}
 	name := s[i+2 : j]
-	snippet := shown(s[i : i+end+1])
 	if name == "" || !isNameStart(name[0]) || j >= len(s) || !strings.ContainsRune("}:-?+=#%/^,@", rune(s[j])) {
-		return x.errorAt(i, "bad variable name in %s: names are letters, digits and '_', not starting with a digit", snippet)
+		return x.errorAt(i, `bad variable name after "${"`,
+			`names are letters, digits and '_', not starting with a digit; write \$ for a literal '$'`)
 	}
 	if s[j] == '}' {
 		v, _ := x.p.get(name)
@@ -473,17 +579,18 @@ func (x *expander) brace(b *strings.Builder) error {
 		j++
 	}
 	if j >= len(s) || s[j] != '-' {
-		return x.errorAt(i, "unsupported expansion %s: use ${%s}, ${%s:-default} or ${%s-default}", snippet, name, name, name)
+		return x.errorAt(i, "unsupported expansion",
+			`use ${NAME}, ${NAME:-default} or ${NAME-default}; write \$ for a literal '$'`)
 	}
 	if x.depth >= maxNesting {
-		return x.errorAt(i, "expansion nested more than %d deep", maxNesting)
+		return x.errorAt(i, fmt.Sprintf("expansion nested more than %d deep", maxNesting), "")
 	}
 	x.depth++
 	x.i = j + 1
 	def, err := x.word(true)
 	x.depth--
 	if err == errUnclosed {
-		return x.errorAt(i, `unterminated "${" in value: add the closing "}"`)
+		return x.errorAt(i, unclosed, closeIt)
 	}
 	if err != nil {
 		return err
@@ -497,10 +604,11 @@ func (x *expander) brace(b *strings.Builder) error {
 	return nil
 }
 
-// shown quotes text for an error message, clipped.
-func shown(s string) string {
-	if len(s) > maxShownText {
-		return fmt.Sprintf("%q...", s[:maxShownText])
+// quoteKey quotes a well-formed key for an error message, clipped to
+// maxKeyShown bytes. Only keys are ever quoted in errors, never values.
+func quoteKey(k string) string {
+	if len(k) > maxKeyShown {
+		return `"` + k[:maxKeyShown] + `"...`
 	}
-	return fmt.Sprintf("%q", s)
+	return `"` + k + `"`
 }
