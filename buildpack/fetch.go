@@ -57,7 +57,8 @@ const (
 // it; a directory that is a bare git repository is cloned instead). Git and
 // tarball references are fetched into opts.CacheDir once and reused without
 // touching the network until opts.Refresh; a branch ref therefore stays at
-// the commit first fetched until then. The returned directory is shared:
+// the commit first fetched until then. A local tarball is cached by its
+// content (sha256), so an edited file is extracted again. The returned directory is shared:
 // treat it as read-only.
 func Fetch(ctx context.Context, ref Ref, opts FetchOptions) (dir, resolved string, err error) {
 	logw := opts.Log
@@ -87,7 +88,18 @@ func Fetch(ctx context.Context, ref Ref, opts FetchOptions) (dir, resolved strin
 	if err := os.MkdirAll(opts.CacheDir, 0o700); err != nil {
 		return "", "", fmt.Errorf("buildpack cache: %w", err)
 	}
-	sum := sha256.Sum256([]byte(ref.cacheKey()))
+	key := ref.cacheKey()
+	// A local tarball changes in place: key it on its content, so an
+	// edited file is extracted again and never served stale by path.
+	localSum := ""
+	if ref.Kind == KindTarball && ref.URL == "" {
+		localSum, err = fileSHA256(ref.Path, maxBytes(opts))
+		if err != nil {
+			return "", "", fmt.Errorf("buildpack %q: %w", ref.Raw, err)
+		}
+		key += "\x00" + localSum
+	}
+	sum := sha256.Sum256([]byte(key))
 	entryDir := filepath.Join(opts.CacheDir, hex.EncodeToString(sum[:12]))
 	if !opts.Refresh {
 		if e, err := readCacheEntry(entryDir); err == nil {
@@ -113,6 +125,9 @@ func Fetch(ctx context.Context, ref Ref, opts FetchOptions) (dir, resolved strin
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("fetching buildpack %q: %w", ref.Raw, err)
+	}
+	if localSum != "" && resolved != localSum {
+		return "", "", fmt.Errorf("fetching buildpack %q: %s changed while it was read (%s, then %s); hint: build again once it is written", ref.Raw, ref.Path, localSum, resolved)
 	}
 	data, err := json.MarshalIndent(cacheEntry{Ref: ref, Resolved: resolved, Fetched: time.Now().UTC()}, "", "  ")
 	if err != nil {
@@ -173,10 +188,7 @@ func isBareRepo(dir string) bool {
 // fetchTarball downloads (or opens) the tarball and extracts it into
 // tmp/x, then moves the directory holding bin/ to bp.
 func fetchTarball(ctx context.Context, ref Ref, tmp, bp string, opts FetchOptions) (string, error) {
-	max := opts.MaxBytes
-	if max <= 0 {
-		max = DefaultMaxBytes
-	}
+	max := maxBytes(opts)
 	file := filepath.Join(tmp, "download")
 	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -213,6 +225,33 @@ func fetchTarball(ctx context.Context, ref Ref, tmp, bp string, opts FetchOption
 	}
 	if err := os.Rename(buildpackRoot(x), bp); err != nil {
 		return "", err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// maxBytes is opts.MaxBytes, or DefaultMaxBytes when unset.
+func maxBytes(opts FetchOptions) int64 {
+	if opts.MaxBytes <= 0 {
+		return DefaultMaxBytes
+	}
+	return opts.MaxBytes
+}
+
+// fileSHA256 returns "sha256:HEX" of the file at p, refusing a file of
+// more than max bytes.
+func fileSHA256(p string, max int64) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(f, max+1))
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", p, err)
+	}
+	if n > max {
+		return "", fmt.Errorf("tarball %s is larger than %d bytes: refused", p, max)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
