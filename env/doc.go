@@ -63,7 +63,11 @@
 // order given (a later file wins), what ganger sets (PORT, PS, DYNO). Each
 // value remembers its source so "ganger env" can show it; IsSecret and Mask
 // decide what is hidden when shown. CheckExec catches, by key and never by
-// value, an environment that execve would refuse with E2BIG.
+// value, an environment that execve would refuse with E2BIG; CheckEntries
+// reports every such problem, each variable read from a file as FILE:LINE,
+// so that a check finds before a start what the start would refuse. (Parse
+// allows values up to 1 MiB, beyond the 128 KiB a program can receive,
+// because a later file may still replace them.)
 //
 // godotenv is kept in the tests only, as a differential oracle over the
 // inputs where both must agree. The tests also pin each input godotenv

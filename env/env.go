@@ -221,22 +221,54 @@ const maxEnviron = 3 << 19 // 1.5 MiB
 // carry them. The total counts each entry with its NUL and an 8-byte
 // pointer, and must stay under 1.5 MiB so the command line still fits.
 func (e *Env) CheckExec() error {
+	errs := e.execProblems(false)
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs[0]
+}
+
+// CheckEntries is CheckExec for "ganger check": it reports every variable
+// no program could receive, and the total size, joined. A problem with a
+// variable set from a file is a *LineError naming that file and line, so
+// the check can show where to fix it. It never names values.
+func (e *Env) CheckEntries() error {
+	return errors.Join(e.execProblems(true)...)
+}
+
+// execProblems finds what CheckExec and CheckEntries report: all of it, or
+// only the first.
+func (e *Env) execProblems(all bool) []error {
+	var errs []error
+	add := func(v Var, err error) bool {
+		if all && v.Line > 0 {
+			err = &LineError{Path: v.Source, Line: v.Line, Msg: err.Error()}
+		}
+		errs = append(errs, err)
+		return all
+	}
 	total := 8 // the terminating NULL pointer
 	var largest Var
 	largestSize := 0
 	for _, v := range e.Vars() {
+		var err error
+		size := len(v.Key) + 1 + len(v.Value) + 1
 		switch {
 		case v.Key == "":
-			return errors.New("a variable has an empty name; programs cannot receive it")
+			err = errors.New("a variable has an empty name; programs cannot receive it")
 		case strings.ContainsAny(v.Key, "=\x00"):
-			return fmt.Errorf("invalid variable name %q: names cannot hold '=' or a NUL byte", v.Key)
+			err = fmt.Errorf("invalid variable name %q: names cannot hold '=' or a NUL byte", v.Key)
 		case strings.IndexByte(v.Value, 0) >= 0:
-			return fmt.Errorf("variable %q holds a NUL byte; programs cannot receive it", v.Key)
+			err = fmt.Errorf("variable %q%s holds a NUL byte; programs cannot receive it", v.Key, sourceSuffix(v, all))
+		case size > MaxEntry:
+			err = fmt.Errorf("variable %q%s is too large to pass to a program (%d bytes; Linux allows %d per variable)",
+				v.Key, sourceSuffix(v, all), size, MaxEntry)
 		}
-		size := len(v.Key) + 1 + len(v.Value) + 1
-		if size > MaxEntry {
-			return fmt.Errorf("variable %q%s is too large to pass to a program (%d bytes; Linux allows %d per variable)",
-				v.Key, sourceSuffix(v), size, MaxEntry)
+		if err != nil {
+			if !add(v, err) {
+				return errs
+			}
+			continue
 		}
 		if size > largestSize {
 			largest, largestSize = v, size
@@ -244,16 +276,16 @@ func (e *Env) CheckExec() error {
 		total += size + 8
 	}
 	if total > maxEnviron {
-		return fmt.Errorf("environment is too large to pass to a program (%d bytes in %d variables; keep it under %d so it fits Linux's 2 MiB for arguments and environment); the largest is %q (%d bytes)",
-			total, e.Len(), maxEnviron, largest.Key, largestSize)
+		errs = append(errs, fmt.Errorf("environment is too large to pass to a program (%d bytes in %d variables; keep it under %d so it fits Linux's 2 MiB for arguments and environment); the largest is %q (%d bytes)",
+			total, e.Len(), maxEnviron, largest.Key, largestSize))
 	}
-	return nil
+	return errs
 }
 
 // sourceSuffix names where v was set, " (from .env:3)", when it came from a
-// file.
-func sourceSuffix(v Var) string {
-	if v.Line > 0 {
+// file and the error does not say so already (inFile).
+func sourceSuffix(v Var, inFile bool) string {
+	if v.Line > 0 && !inFile {
 		return fmt.Sprintf(" (from %s:%d)", v.Source, v.Line)
 	}
 	return ""

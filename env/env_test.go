@@ -265,3 +265,74 @@ func TestSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckEntries(t *testing.T) {
+	dir := t.TempDir()
+	big := strings.Repeat("x", env.MaxEntry)
+	file := writeFile(t, dir, ".env", "A=1\nBIG="+big+"\nOK=2\nHUGE="+big+big+"\n")
+	loaded, err := env.Load(env.FromEnviron([]string{"SHELL_VAR=s"}), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withNUL := loaded.Clone()
+	withNUL.Set("NUL", "a\x00b", env.SourceGanger)
+
+	var many env.Env
+	for i := range 16 {
+		many.Set("V"+strings.Repeat("_", i), strings.Repeat("v", 100000), env.SourceShell)
+	}
+
+	for _, tc := range []struct {
+		name string
+		env  *env.Env
+		want []string // each error; "" for none
+	}{
+		{"fine", env.FromEnviron([]string{"A=1", "B=2"}), nil},
+		{"every large variable, with its file and line", loaded, []string{
+			file + `:2: variable "BIG" is too large to pass to a program (131077 bytes; Linux allows 131072 per variable)`,
+			file + `:4: variable "HUGE" is too large to pass to a program (262150 bytes; Linux allows 131072 per variable)`,
+		}},
+		{"a NUL byte from elsewhere", withNUL, []string{
+			file + `:2: variable "BIG" is too large to pass to a program (131077 bytes; Linux allows 131072 per variable)`,
+			file + `:4: variable "HUGE" is too large to pass to a program (262150 bytes; Linux allows 131072 per variable)`,
+			`variable "NUL" holds a NUL byte; programs cannot receive it`,
+		}},
+		{"total", &many, []string{
+			`environment is too large to pass to a program (1600304 bytes in 16 variables; keep it under 1572864 so it fits Linux's 2 MiB for arguments and environment); the largest is "V_______________" (100018 bytes)`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.env.CheckEntries()
+			var got []string
+			if err != nil {
+				got = strings.Split(err.Error(), "\n")
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("CheckEntries:\n got %q\nwant %q", got, tc.want)
+			}
+			for _, one := range joinedErrors(err) {
+				var le *env.LineError
+				if errors.As(one, &le) != strings.HasPrefix(one.Error(), file) {
+					t.Errorf("%q: *LineError %v, want it exactly when it names the file", one, le)
+				}
+			}
+			// CheckExec reports the first of them.
+			if first := tc.env.CheckExec(); (first == nil) != (err == nil) {
+				t.Errorf("CheckExec = %v, CheckEntries = %v", first, err)
+			}
+		})
+	}
+	if err := loaded.CheckExec(); err == nil || err.Error() != `variable "BIG" (from `+file+`:2) is too large to pass to a program (131077 bytes; Linux allows 131072 per variable)` {
+		t.Errorf("CheckExec = %v", err)
+	}
+}
+
+func joinedErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}

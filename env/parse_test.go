@@ -150,6 +150,11 @@ var parseCases = []parseCase{
 			e("3", `unexpected text at column 6 after the closing quote of "D": quote the whole value`) + "\n" +
 			e("4", `unterminated "${" at column 3 in the value of "E": add the closing "}"`)},
 	{name: "NUL byte in a value", in: "A=1\nB=\x00", err: e("2", `value of "B" holds a NUL byte at column 3: programs cannot receive one, remove it`)},
+	{name: "NUL byte in a default", in: "A=${X:-\x00}", err: e("1", `value of "A" holds a NUL byte at column 8: programs cannot receive one, remove it`)},
+	{name: "NUL byte in a comment", in: "A=1 # c\x00\n# \x00", err: e("1", "NUL byte at column 8: is it a binary file?") + "\n" + e("2", "NUL byte at column 3: is it a binary file?")},
+	{name: "NUL byte in a key", in: "A\x00=1\n\x00", err: e("1", "NUL byte at column 2: is it a binary file?") + "\n" + e("2", "NUL byte at column 1: is it a binary file?")},
+	{name: "NUL byte after a quote", in: `A="x"` + "\x00", err: e("1", `unexpected text at column 6 after the closing quote of "A": quote the whole value`) + "\n" + e("1", "NUL byte at column 6: is it a binary file?")},
+	{name: "NUL byte in the value of a bad key", in: "MY-KEY=a\x00b", err: e("1", "invalid key at column 3"+keyHint) + "\n" + e("1", "NUL byte at column 9: is it a binary file?")},
 }
 
 // badName and unsupported are the errors of a bad ${...} at column col in
