@@ -26,7 +26,16 @@ const (
 	shrinkAfter = 8
 	// MaxLine is the longest line delivered whole. A longer line is delivered
 	// in MaxLine pieces, each ended with '\n'; no byte is lost.
-	MaxLine = 32 << 20
+	//
+	// It bounds a reader's memory: a partial line is held until it ends, so
+	// a process that never writes a newline makes its reader hold MaxLine
+	// bytes (and a spare one, for the '\n' of a piece), never more, and
+	// once the line ends the buffer goes back to maxRead at most. The Sink
+	// may copy a piece once more to render it. 16 MiB keeps the README's
+	// promise that a 10 MiB line arrives whole with room to spare; 32 MiB
+	// doubled the memory of a process without newlines (a 1 MiB cap would
+	// split the lines that promise covers).
+	MaxLine = 16 << 20
 )
 
 // copyLines reads r until EOF or error and hands whole lines to w. A last line
@@ -43,6 +52,11 @@ const (
 // With ctl set, other goroutines can ask the reader to catch up (see
 // readCtl): ctl must then have been made for r.
 func copyLines(r io.Reader, bp *bufPool, w LineWriter, failed func(error), ctl *readCtl) {
+	newLineCopier(r, bp, w, failed, ctl).run()
+}
+
+// newLineCopier sets up copyLines's state (see copyLines).
+func newLineCopier(r io.Reader, bp *bufPool, w LineWriter, failed func(error), ctl *readCtl) *lineCopier {
 	c := &lineCopier{r: r, w: w, failed: failed, ctl: ctl}
 	var f *os.File
 	if ctl != nil {
@@ -56,6 +70,11 @@ func copyLines(r io.Reader, bp *bufPool, w LineWriter, failed func(error), ctl *
 	if c.bp == nil {
 		c.buf = make([]byte, minRead)
 	}
+	return c
+}
+
+// run is copyLines's loop, on the reader's goroutine.
+func (c *lineCopier) run() {
 	for {
 		m, err := c.read()
 		if c.ctl != nil && c.rc != nil && errors.Is(err, os.ErrDeadlineExceeded) {
@@ -85,6 +104,7 @@ type lineCopier struct {
 	n       int    // bytes held in buf
 	scanned int    // buf[:scanned] holds no '\n'
 	split   bool   // a MaxLine piece was just emitted with an added '\n'
+	long    bool   // the line in progress was split at MaxLine and goes on
 	quiet   int    // consecutive small reads into a grown buffer
 	werr    error  // the first error from w
 }
@@ -148,7 +168,10 @@ func (c *lineCopier) readNow(fd uintptr) (m int, again bool, err error) {
 	}
 	switch {
 	case errors.Is(err, syscall.EAGAIN):
-		if took {
+		// Nothing waiting: wait without the buffer just taken, or without
+		// the one a line over maxRead grew, if every byte is handed on (a
+		// process that wrote a long line and went quiet).
+		if took || (c.n == 0 && len(c.buf) > maxRead) {
 			c.drop()
 		}
 		return 0, true, nil
@@ -163,6 +186,10 @@ func (c *lineCopier) readNow(fd uintptr) (m int, again bool, err error) {
 // consume hands on the whole lines among the m bytes just read, sizes the
 // buffer for what comes next, and at err (EOF or any other) delivers the
 // last partial line. It reports whether the output has ended.
+//
+// It leaves fewer bytes held than the buffer holds, so that flush and a
+// MaxLine piece can add their '\n' in place: the buffer is never copied to
+// be handed on.
 func (c *lineCopier) consume(m int, err error) (end bool) {
 	if c.buf == nil {
 		return err != nil // pooled: ended before any data
@@ -174,6 +201,7 @@ func (c *lineCopier) consume(m int, err error) (end bool) {
 		// delivered, so do not deliver an empty line after it.
 		if c.buf[0] == '\n' {
 			c.n = copy(c.buf, c.buf[1:c.n])
+			c.long = false
 		}
 		c.split = false
 	}
@@ -182,35 +210,38 @@ func (c *lineCopier) consume(m int, err error) (end bool) {
 		c.emit(c.buf[:end])
 		c.n = copy(c.buf, c.buf[end:c.n])
 		c.scanned = 0
+		c.long = false
 	} else {
 		c.scanned = c.n
 	}
-	if c.n == len(c.buf) {
-		if len(c.buf) >= MaxLine {
-			c.emit(append(c.buf[:c.n:c.n], '\n'))
-			c.n, c.scanned = 0, 0
-			c.split = true
-		} else {
-			grown := make([]byte, 2*len(c.buf))
-			copy(grown, c.buf[:c.n])
-			c.drop()
-			c.buf = grown
-		}
-	} else if filled && len(c.buf) < maxRead {
-		grown := make([]byte, maxRead)
-		copy(grown, c.buf[:c.n])
-		c.drop()
-		c.buf, c.quiet = grown, 0
-	} else if len(c.buf) > minRead && c.n <= minRead/2 && m < minRead/2 {
-		// Quiet again: give the memory back, at once after a long line,
-		// else after a run of small reads, so that a bursty writer does
-		// not pay for regrowing the buffer at every burst.
-		if c.quiet++; c.quiet >= shrinkAfter || len(c.buf) > maxRead {
+	switch {
+	case c.n == len(c.buf) && len(c.buf) >= MaxLine:
+		// One line fills MaxLine: deliver it as a line of its own, with
+		// the '\n' in the buffer's spare byte, and keep the buffer for
+		// the rest of the line.
+		c.emit(append(c.buf[:c.n], '\n'))
+		c.n, c.scanned = 0, 0
+		c.split, c.long = true, true
+	case c.n == len(c.buf):
+		c.resize(min(2*len(c.buf), MaxLine))
+	case filled && len(c.buf) < maxRead:
+		c.resize(maxRead)
+		c.quiet = 0
+	case len(c.buf) > maxRead && !c.long && c.n <= maxRead/2:
+		// A line longer than maxRead has ended: give its memory back at
+		// once, though the process goes on writing.
+		c.resize(maxRead)
+		c.quiet = 0
+	case len(c.buf) > minRead && c.n <= minRead/2 && m < minRead/2:
+		// Quiet again: give the memory back, after a run of small reads,
+		// so that a bursty writer does not pay for regrowing the buffer
+		// at every burst.
+		if c.quiet++; c.quiet >= shrinkAfter {
 			shrunk := c.small()
 			copy(shrunk, c.buf[:c.n])
 			c.buf, c.quiet = shrunk, 0
 		}
-	} else {
+	default:
 		c.quiet = 0
 	}
 	if err != nil {
@@ -222,10 +253,20 @@ func (c *lineCopier) consume(m int, err error) (end bool) {
 	return false
 }
 
-// flush delivers a partial line held, with a '\n' added.
+// resize moves the n bytes held to a new buffer of size bytes (and a spare
+// one, for a '\n'), letting go of the old one.
+func (c *lineCopier) resize(size int) {
+	b := make([]byte, size, size+1)
+	copy(b, c.buf[:c.n])
+	c.drop()
+	c.buf = b
+}
+
+// flush delivers a partial line held, with a '\n' added in place (consume
+// leaves room for it).
 func (c *lineCopier) flush() {
 	if c.n > 0 {
-		c.emit(append(c.buf[:c.n:c.n], '\n'))
+		c.emit(append(c.buf[:c.n], '\n'))
 		c.n, c.scanned = 0, 0
 	}
 }

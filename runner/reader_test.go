@@ -1,10 +1,15 @@
+//go:build linux
+
 package runner
 
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -469,4 +474,199 @@ func TestCopyLinesFinishEndlessWriter(t *testing.T) {
 	}
 	pr.Close()
 	<-wrote
+}
+
+func init() {
+	// noline LONG TAIL: write one line of LONG bytes of stampText without
+	// its newline for all that time, then the newline, then TAIL bytes of
+	// stamped 64-byte lines in writes of 64 KiB and 13 bytes (most end
+	// mid-line), and exit 0.
+	helpers["noline"] = func(args []string) int {
+		buf := make([]byte, 1<<20)
+		write := func(r io.Reader) int {
+			for {
+				n, err := io.ReadFull(r, buf)
+				if n > 0 {
+					if _, werr := os.Stdout.Write(buf[:n]); werr != nil {
+						return 1
+					}
+				}
+				if err != nil {
+					return 0
+				}
+			}
+		}
+		if write(io.LimitReader(&stampText{}, int64(atoi(args[0])))) != 0 {
+			return 1
+		}
+		if _, err := os.Stdout.WriteString("\n"); err != nil {
+			return 1
+		}
+		buf = buf[:64<<10+13]
+		return write(io.LimitReader(&stampText{nl: true}, int64(atoi(args[1]))))
+	}
+}
+
+// stampText is endless text in blocks of 4 KiB, or with nl of 64 bytes
+// ending in '\n' (lines), each starting with its own offset in hex, so that
+// a lost, repeated or moved piece shows.
+type stampText struct {
+	nl  bool
+	off int64
+	blk []byte
+}
+
+func (s *stampText) Read(p []byte) (int, error) {
+	if s.blk == nil {
+		size, end := 4096, byte(' ')
+		if s.nl {
+			size, end = 64, '\n'
+		}
+		s.blk = bytes.Repeat([]byte{'.'}, size)
+		s.blk[size-1] = end
+	}
+	const digits = "0123456789abcdef"
+	size := int64(len(s.blk))
+	n := 0
+	for n < len(p) {
+		start := s.off - s.off%size
+		for i := range 16 {
+			s.blk[i] = digits[(start>>(60-4*i))&15]
+		}
+		k := copy(p[n:], s.blk[s.off-start:])
+		n += k
+		s.off += int64(k)
+	}
+	return n, nil
+}
+
+// boundSink checks what a process's reader hands on against want, and
+// the reader's memory during each call, from its own bookkeeping.
+type boundSink struct {
+	c       *lineCopier
+	want    io.Reader // the output expected, in order
+	scratch []byte
+	longEnd int // where the long line ends in the output
+	margin  int // how far after longEnd the buffer must be back to maxRead
+
+	got     int   // bytes received
+	peak    int   // most memory the reader held during a call
+	checked int   // calls after longEnd+margin
+	err     error // the first problem
+}
+
+func (s *boundSink) WriteLines(p []byte) error {
+	c := s.c
+	// The reader holds its buffer, and p too if p is not in it (a copy).
+	held := cap(c.buf)
+	if len(c.buf) == 0 || &p[0] != &c.buf[0] {
+		held += cap(p)
+	}
+	s.peak = max(s.peak, held)
+	switch {
+	case len(p) == 0 || p[len(p)-1] != '\n':
+		s.err = fmt.Errorf("call at byte %d: %d bytes not ending in '\\n'", s.got, len(p))
+	case len(p) > MaxLine+1:
+		s.err = fmt.Errorf("call at byte %d: %d bytes, over MaxLine (%d) and its '\\n'", s.got, len(p), MaxLine)
+	case held > MaxLine+1:
+		s.err = fmt.Errorf("call at byte %d: the reader holds %d bytes (its buffer %d), over MaxLine (%d) and a spare byte", s.got, held, cap(c.buf), MaxLine)
+	}
+	if s.err == nil {
+		want := s.scratch[:len(p)]
+		if _, err := io.ReadFull(s.want, want); err != nil || !bytes.Equal(p, want) {
+			s.err = fmt.Errorf("call at byte %d: got %.40q..., want %.40q... (%v)", s.got, p, want, err)
+		}
+	}
+	s.got += len(p)
+	if s.err == nil && s.got > s.longEnd+s.margin {
+		s.checked++
+		if cap(c.buf) > maxRead+1 {
+			s.err = fmt.Errorf("call at byte %d, %d bytes after the long line ended: the reader still holds a buffer of %d bytes, want at most maxRead (%d)",
+				s.got, s.got-s.longEnd, cap(c.buf), maxRead)
+		}
+	}
+	return s.err
+}
+
+// Once a line longer than maxRead has ended, its buffer is given back at
+// once, though the process goes on writing in large reads that leave a
+// partial line held (it used to be kept until reads became small).
+func TestCopyLinesLongLineGivesBack(t *testing.T) {
+	const long, tail, read = 2 << 20, 4 << 20, 64<<10 + 13
+	var in bytes.Buffer
+	io.Copy(&in, io.LimitReader(&stampText{}, long))
+	in.WriteByte('\n')
+	longEnd := in.Len()
+	io.Copy(&in, io.LimitReader(&stampText{nl: true}, tail))
+	want := bytes.Clone(in.Bytes())
+	s := &boundSink{want: bytes.NewReader(want), scratch: make([]byte, len(want)), longEnd: longEnd, margin: read}
+	c := newLineCopier(&chunkReader{data: in.Bytes(), sizes: []int{read}}, nil, s, func(error) {}, nil)
+	s.c = c
+	c.run()
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	if s.got != len(want) || s.checked == 0 {
+		t.Fatalf("got %d bytes in %d calls after the long line, want %d bytes and some calls", s.got, s.checked, len(want))
+	}
+}
+
+// A process that writes 100 MiB without a newline: its reader hands the line
+// on in MaxLine pieces straight from its buffer, never holds more than
+// MaxLine bytes (and a spare byte for the '\n') however long the line, and
+// gives the memory back once the line ends, though the process goes on
+// writing. (Its buffer used to be copied for each piece, and a busy process
+// kept the grown buffer for good.)
+func TestCopyLinesEndlessLineBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 100 MiB through a pipe")
+	}
+	const long, tail = 100 << 20, 8 << 20
+	spec := helper("noline", "noline", strconv.Itoa(long), strconv.Itoa(tail))
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	GrowPipe(pr, childPipeSize)
+	cmd := exec.Command(spec.Argv[0], spec.Argv[1:]...)
+	cmd.Env, cmd.Stdout = spec.Env, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+
+	// The line arrives as MaxLine pieces, each ended with '\n', the last
+	// with its own; then the tail.
+	var want []io.Reader
+	src := &stampText{}
+	longEnd := 0
+	for left := long; left > 0; left -= MaxLine {
+		n := min(left, MaxLine)
+		want = append(want, io.LimitReader(src, int64(n)), strings.NewReader("\n"))
+		longEnd += n + 1
+	}
+	want = append(want, io.LimitReader(&stampText{nl: true}, tail))
+	s := &boundSink{want: io.MultiReader(want...), scratch: make([]byte, MaxLine+1), longEnd: longEnd, margin: 2 << 20}
+
+	var bp bufPool
+	c := newLineCopier(pr, &bp, s, func(error) {}, nil)
+	s.c = c
+	c.run()
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("the helper: %v", err)
+	}
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	if n, _ := io.Copy(io.Discard, s.want); n != 0 || s.got != longEnd+tail {
+		t.Fatalf("got %d bytes, want %d (%d missing)", s.got, longEnd+tail, n)
+	}
+	if s.checked == 0 {
+		t.Fatal("no call came after the long line to check that its memory was given back")
+	}
+	if c.buf != nil || bp.held.Load() != 0 {
+		t.Errorf("after EOF the reader holds %d bytes and %d pool buffers, want none", cap(c.buf), bp.held.Load())
+	}
+	t.Logf("the reader held %d bytes at most (MaxLine %d)", s.peak, MaxLine)
 }
