@@ -19,11 +19,14 @@
 //
 //   - buildpack references (ParseRef, Ref.Resolve): a local directory, a
 //     file:// path, a git URL with an optional #ref, a tarball URL, and the
-//     registry shorthand namespace/name expanded through a template;
+//     registry shorthand namespace/name expanded through a template; a
+//     tarball (remote or local) may be pinned with #sha256=HEX, and Fetch
+//     refuses one whose digest differs, naming both;
 //   - choosing the buildpacks (Select): -b flags, then BUILDPACK_URL, then
 //     .buildpacks, then app.json buildpacks[].url, else detection over an
 //     ordered list;
-//   - fetching them (Fetch) into a per-ref cache: git runs as
+//   - fetching them (Fetch) into a per-ref cache (a local tarball keyed by
+//     its sha256, so an edited one is used at once): git runs as
 //     "git clone -- URL DIR" with prompts off and only the https, ssh and file
 //     protocols allowed; tarballs are downloaded by curl (https redirects
 //     only, ~/.curlrc ignored) with a size cap and extracted inside an

@@ -98,11 +98,14 @@ func Fetch(ctx context.Context, ref Ref, opts FetchOptions) (dir, resolved strin
 			return "", "", fmt.Errorf("buildpack %q: %w", ref.Raw, err)
 		}
 		key += "\x00" + localSum
+		if err := checkPin(ref, localSum); err != nil {
+			return "", "", fmt.Errorf("buildpack %q: %w", ref.Raw, err)
+		}
 	}
 	sum := sha256.Sum256([]byte(key))
 	entryDir := filepath.Join(opts.CacheDir, hex.EncodeToString(sum[:12]))
 	if !opts.Refresh {
-		if e, err := readCacheEntry(entryDir); err == nil {
+		if e, err := readCacheEntry(entryDir); err == nil && (ref.SHA256 == "" || e.Resolved == pinned(ref)) {
 			fmt.Fprintf(logw, "       using cached %s (%s)\n", ref.Raw, e.Resolved)
 			return filepath.Join(entryDir, cacheBPDir), e.Resolved, nil
 		}
@@ -213,6 +216,10 @@ func fetchTarball(ctx context.Context, ref Ref, tmp, bp string, opts FetchOption
 	if n > max {
 		return "", fmt.Errorf("tarball is larger than %d bytes: refused", max)
 	}
+	got := "sha256:" + hex.EncodeToString(h.Sum(nil))
+	if err := checkPin(ref, got); err != nil {
+		return "", err
+	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
@@ -226,7 +233,19 @@ func fetchTarball(ctx context.Context, ref Ref, tmp, bp string, opts FetchOption
 	if err := os.Rename(buildpackRoot(x), bp); err != nil {
 		return "", err
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return got, nil
+}
+
+// pinned is "sha256:HEX" of ref's pin.
+func pinned(ref Ref) string { return "sha256:" + ref.SHA256 }
+
+// checkPin refuses a tarball whose digest got ("sha256:HEX") is not ref's
+// pin, if it has one.
+func checkPin(ref Ref, got string) error {
+	if ref.SHA256 == "" || got == pinned(ref) {
+		return nil
+	}
+	return fmt.Errorf("the tarball is %s but the reference pins %s: refused; hint: if the buildpack changed on purpose, check it and pin the new digest", got, pinned(ref))
 }
 
 // maxBytes is opts.MaxBytes, or DefaultMaxBytes when unset.

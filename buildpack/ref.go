@@ -67,6 +67,9 @@ type Ref struct {
 	Path  string `json:"path,omitempty"`  // local directory, repository or tarball file
 	Rev   string `json:"rev,omitempty"`   // git branch, tag or commit after "#"
 	Short string `json:"short,omitempty"` // "namespace/name" when written as registry shorthand
+	// SHA256 pins a tarball: the lower-case hex digest after "#sha256=".
+	// Fetch refuses a tarball whose digest differs.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // String returns the reference as written.
@@ -93,6 +96,11 @@ const refHint = "use a local path, file://PATH, https://HOST/REPO.git[#REF], ssh
 // anything but letters, digits and ._/+@-, a plain-http git URL, and any
 // other scheme (git://, ext::, ...) are refused. Plain http is allowed for
 // tarballs from loopback hosts only.
+//
+// A tarball (URL, local path, file:// or registry shorthand) may end in
+// "#sha256=HEX" instead: a pin, Ref.SHA256, that Fetch checks. A #ref never
+// holds "=", so the two cannot be confused; a pin on a git repository or a
+// directory is refused.
 func ParseRef(s, registry string) (Ref, error) {
 	raw := strings.TrimSpace(s)
 	if raw == "" {
@@ -105,6 +113,13 @@ func ParseRef(s, registry string) (Ref, error) {
 		return Ref{}, fmt.Errorf("buildpack reference %q contains control characters", raw)
 	}
 	loc, rev, hasRev := strings.Cut(raw, "#")
+	pin := ""
+	if p, ok := strings.CutPrefix(rev, pinPrefix); ok && hasRev {
+		if len(p) != 64 || strings.Trim(strings.ToLower(p), "0123456789abcdef") != "" {
+			return Ref{}, fmt.Errorf("buildpack reference %q: the pin after #sha256= must be 64 hexadecimal digits (sha256sum FILE prints them)", raw)
+		}
+		pin, rev, hasRev = strings.ToLower(p), "", false
+	}
 	if hasRev {
 		if err := checkRev(raw, rev); err != nil {
 			return Ref{}, err
@@ -113,6 +128,23 @@ func ParseRef(s, registry string) (Ref, error) {
 	if loc == "" {
 		return Ref{}, fmt.Errorf("buildpack reference %q has no location before \"#\"", raw)
 	}
+	r, err := parseLoc(raw, loc, rev, hasRev, registry, pin)
+	if err != nil {
+		return Ref{}, err
+	}
+	if pin != "" && r.Kind != KindTarball {
+		return Ref{}, fmt.Errorf("buildpack reference %q: #sha256= pins tarballs only; pin a git buildpack to a commit with #COMMIT", raw)
+	}
+	r.SHA256 = pin
+	return r, nil
+}
+
+// pinPrefix starts the fragment that pins a tarball to its digest.
+const pinPrefix = "sha256="
+
+// parseLoc is ParseRef for the part before "#" (rev and hasRev say what
+// followed it, pin a #sha256= pin).
+func parseLoc(raw, loc, rev string, hasRev bool, registry, pin string) (Ref, error) {
 	r := Ref{Raw: raw, Rev: rev}
 	switch {
 	case strings.HasPrefix(loc, "file://"):
@@ -143,7 +175,7 @@ func ParseRef(s, registry string) (Ref, error) {
 		r.URL = loc
 		if isTarball(u.Path) {
 			if hasRev {
-				return Ref{}, fmt.Errorf("buildpack reference %q: a tarball URL takes no #ref", raw)
+				return Ref{}, fmt.Errorf("buildpack reference %q: a tarball URL takes no #ref, only a #sha256=HEX pin", raw)
 			}
 			if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 				return Ref{}, fmt.Errorf("buildpack reference %q: plain http is only allowed from this machine; use https", raw)
@@ -173,6 +205,9 @@ func ParseRef(s, registry string) (Ref, error) {
 		}
 		if hasRev {
 			expanded += "#" + rev
+		}
+		if pin != "" {
+			expanded += "#" + pinPrefix + pin
 		}
 		x, err := ParseRef(expanded, "")
 		if err != nil {
