@@ -12,10 +12,15 @@
 //     blanks trimmed;
 //   - "\r\n" and a lone "\r" both end a line; a leading UTF-8 BOM is dropped;
 //     blank lines and lines whose first non-blank character is '#' are skipped;
-//     there is no line-length limit;
-//   - any other line, an empty command or a duplicate name is an error naming
-//     PATH:LINE. Parse reports every error, not only the first. A '#' after
-//     the colon is part of the command, for the shell to decide.
+//     lines have no length limit, but a command does: it reaches the shell as
+//     one argument, so it holds no NUL byte and is at most MaxCommand
+//     (131066) bytes, Linux's 128 KiB per argument less the terminating NUL
+//     and the "exec " ShellArgv may put before it;
+//   - any other line, an empty command, a command with a NUL byte or over
+//     MaxCommand, and a duplicate name are errors naming PATH:LINE, so that
+//     "ganger check" refuses what "ganger start" could not run. Parse reports
+//     every error, not only the first. A '#' after the colon is part of the
+//     command, for the shell to decide.
 //
 // The formation and port rules are pure functions: PORT = base + 100 × the
 // entry's index in the Procfile + (instance − 1), so ports stay stable when

@@ -18,6 +18,12 @@ const Release = "release"
 // MaxNameLen is the longest process name accepted (Dokku's limit).
 const MaxNameLen = 63
 
+// MaxCommand is the longest command accepted, in bytes: a command reaches
+// the shell as one argument, Linux passes at most 128 KiB in one argument
+// (MAX_ARG_STRLEN, the terminating NUL included), and ShellArgv may put
+// "exec " before the command.
+const MaxCommand = 128<<10 - 1 - len("exec ")
+
 // Entry is one process type declared in a Procfile.
 type Entry struct {
 	Name    string `json:"name"`
@@ -192,6 +198,16 @@ func parse(data, path string) (*Procfile, error) {
 		}
 		if command == "" {
 			fail(lineNo, fmt.Sprintf("process %q has no command", name), "")
+			continue
+		}
+		if i := strings.IndexByte(line, 0); i >= 0 {
+			fail(lineNo, fmt.Sprintf("the command of %q holds a NUL byte at column %d", name, utf8.RuneCountInString(line[:i])+1),
+				"a program cannot receive one; remove it (is the Procfile a binary file?)")
+			continue
+		}
+		if len(command) > MaxCommand {
+			fail(lineNo, fmt.Sprintf("the command of %q is %d bytes long", name, len(command)),
+				fmt.Sprintf("Linux passes at most %d bytes to the shell (128 KiB per argument); move the command into a script and run that", MaxCommand))
 			continue
 		}
 		if first, dup := firstAt[name]; dup {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -119,6 +120,14 @@ func parseCases() []parseCase {
 			err: `Procfile:5: duplicate process "web" (first at line 1)`},
 		{name: "duplicate after blank before colon", in: "web: a\nweb : b",
 			err: `Procfile:2: duplicate process "web" (first at line 1)`},
+		{name: "NUL byte in a command", in: "web: ./server\x00 -p 5000\n",
+			err: `Procfile:1: the command of "web" holds a NUL byte at column 14; hint: a program cannot receive one; remove it (is the Procfile a binary file?)`},
+		{name: "NUL byte after unicode", in: "worker: a\n  web:\t→ é\x00",
+			err: `Procfile:2: the command of "web" holds a NUL byte at column 11; hint: a program cannot receive one; remove it (is the Procfile a binary file?)`},
+		{name: "trailing NUL byte", in: "web: ./server \x00",
+			err: `Procfile:1: the command of "web" holds a NUL byte at column 15; hint: a program cannot receive one; remove it (is the Procfile a binary file?)`},
+		{name: "command over MaxCommand", in: "web: " + strings.Repeat("x", MaxCommand+1),
+			err: `Procfile:1: the command of "web" is 131067 bytes long; hint: Linux passes at most 131066 bytes to the shell (128 KiB per argument); move the command into a script and run that`},
 
 		// Every error is reported.
 		{name: "two bad lines", in: "web: a\nfoo\nworker: b\nbar baz\n",
@@ -251,25 +260,71 @@ func TestLineErrorFormat(t *testing.T) {
 	}
 }
 
+// TestParseLongLine checks that lines have no length limit, and commands
+// the one Linux sets for an argument: a 10 MiB command is refused with a
+// hint (start would fail with "argument list too long").
 func TestParseLongLine(t *testing.T) {
 	long := strings.Repeat("x", 1<<20)
-	path := filepath.Join(t.TempDir(), "Procfile")
-	in := "web: echo " + long + "  \r\nworker: ./w\n"
-	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
-		t.Fatal(err)
+	maxCmd := "echo " + strings.Repeat("x", MaxCommand-len("echo "))
+	tests := []struct {
+		name string
+		in   string
+		want []Entry
+		err  string
+	}{
+		{name: "long comment and a command of MaxCommand bytes", in: "# " + long + "\nweb: " + maxCmd + "  \r\nworker: ./w\n",
+			want: []Entry{ent("web", maxCmd, 2), ent("worker", "./w", 3)}},
+		{name: "one byte over", in: "web: " + maxCmd + "x\nworker: ./w\n",
+			err: `Procfile:1: the command of "web" is 131067 bytes long; hint: Linux passes at most 131066 bytes to the shell (128 KiB per argument); move the command into a script and run that`},
+		{name: "10 MiB", in: "worker: ./w\nweb: echo " + strings.Repeat("x", 10<<20) + "\n",
+			err: `Procfile:2: the command of "web" is 10485765 bytes long; hint: Linux passes at most 131066 bytes to the shell (128 KiB per argument); move the command into a script and run that`},
 	}
-	p, err := ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "Procfile")
+			if err := os.WriteFile(path, []byte(tc.in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p, err := ReadFile(path)
+			if tc.err != "" {
+				if err == nil || err.Error() != path[:len(path)-len("Procfile")]+tc.err {
+					t.Fatalf("err = %v, want %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(p.Entries, tc.want) {
+				t.Errorf("got %d entries, want %d, or a command differs", len(p.Entries), len(tc.want))
+			}
+		})
 	}
-	if len(p.Entries) != 2 {
-		t.Fatalf("got %d entries, want 2", len(p.Entries))
+}
+
+// TestMaxCommandMatchesKernel runs the shell as ganger would, with a
+// command of MaxCommand bytes and one byte more, so the constant stays
+// honest.
+func TestMaxCommandMatchesKernel(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip(err)
 	}
-	if got := p.Entries[0].Command; got != "echo "+long {
-		t.Errorf("web command has %d bytes, want %d", len(got), len("echo "+long))
-	}
-	if got := p.Entries[1]; got != ent("worker", "./w", 2) {
-		t.Errorf("entry after the long line = %+v", got)
+	for _, n := range []int{MaxCommand, MaxCommand + 1} {
+		// The program need not exist: only the shell's own exec matters.
+		command := "./no-such-program " + strings.Repeat("x", n-len("./no-such-program "))
+		argv := ShellArgv(command)
+		if argv[2] != "exec "+command {
+			t.Fatalf("ShellArgv did not add exec: %.20q", argv[2])
+		}
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Dir = t.TempDir()
+		err := cmd.Start()
+		if err == nil {
+			_ = cmd.Wait() // the shell's exit status does not matter
+		}
+		if fits := n <= MaxCommand; (err == nil) != fits {
+			t.Errorf("command of %d bytes: start error %v, want it to fit: %v", n, err, fits)
+		}
 	}
 }
 
@@ -422,7 +477,7 @@ func FuzzParse(f *testing.F) {
 				t.Errorf("duplicate name %q accepted", e.Name)
 			}
 			seen[e.Name] = true
-			if e.Command == "" || strings.ContainsAny(e.Command, "\r\n") ||
+			if e.Command == "" || strings.ContainsAny(e.Command, "\r\n\x00") || len(e.Command) > MaxCommand ||
 				strings.Trim(e.Command, " \t") != e.Command {
 				t.Errorf("bad command %q", e.Command)
 			}
