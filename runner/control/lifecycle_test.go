@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -463,11 +464,63 @@ func TestPeerOfOtherUIDRefused(t *testing.T) {
 	if err != nil {
 		t.Fatalf("helper: %v\n%s", err, out)
 	}
-	want := fmt.Sprintf("peer uid %d is not ganger's uid 0", nobody)
-	if !strings.Contains(string(out), want) || strings.Contains(string(out), "web.1") {
-		t.Fatalf("answer to uid %d = %s, want a refusal containing %q and no processes", nobody, out, want)
+	// The refusal and nothing else: not the server's pid, not the root.
+	want := fmt.Sprintf(`{"v":%d,"error":"control connection refused: peer uid %d is not ganger's uid 0"}`+"\n", Version, nobody)
+	if string(out) != want {
+		t.Errorf("answer to uid %d = %s, want only the refusal: %s", nobody, out, want)
+	}
+	for _, leak := range []string{`"pid"`, strconv.Itoa(os.Getpid()), `"root"`, srv.Root(), "web.1"} {
+		if strings.Contains(string(out), leak) {
+			t.Errorf("answer to uid %d carries %s: %s", nobody, leak, out)
+		}
 	}
 	if calls, _ := h.getCalls(); len(calls) != 0 {
 		t.Errorf("handler called for a foreign peer: %q", calls)
+	}
+}
+
+// A refused peer gets the refusal alone: not the server's pid, not the app
+// root. Without root to connect as another uid, the server is made to
+// expect another uid than ours.
+func TestRefusalCarriesNothingElse(t *testing.T) {
+	e := newEnv(t)
+	srv, err := Listen(ctxT(t), e.root, e.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.uid = os.Getuid() + 1
+	h := &fakeHandler{procs: []Process{{Name: "web.1"}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, h) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	c, err := net.Dial("unix", srv.Socket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	// The refusal comes at once, before any request is read (one sent
+	// would reset the connection when the server closes it unread).
+	out, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("%v after %q", err, out)
+	}
+	want := fmt.Sprintf(`{"v":%d,"error":"control connection refused: peer uid %d is not ganger's uid %d"}`+"\n", Version, os.Getuid(), os.Getuid()+1)
+	if string(out) != want {
+		t.Errorf("answer = %s, want only the refusal: %s", out, want)
+	}
+	for _, leak := range []string{`"pid"`, strconv.Itoa(os.Getpid()), `"root"`, srv.Root(), "web.1"} {
+		if strings.Contains(string(out), leak) {
+			t.Errorf("the refusal carries %s: %s", leak, out)
+		}
+	}
+	if calls, _ := h.getCalls(); len(calls) != 0 {
+		t.Errorf("handler called for a refused peer: %q", calls)
 	}
 }

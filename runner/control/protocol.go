@@ -37,6 +37,13 @@ type response struct {
 	Error string    `json:"error,omitempty"`
 }
 
+// refusal is the whole answer to a peer that may not talk to us: a
+// response without the server's pid and root.
+type refusal struct {
+	V     int    `json:"v"`
+	Error string `json:"error"`
+}
+
 // decodeRequest reads one request from r and checks its version and op.
 func decodeRequest(r io.Reader) (request, error) {
 	var req request

@@ -196,15 +196,18 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn, h Handler) {
 	// write deadline set below, and the client could get EOF instead.)
 	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
+	if err := s.authorize(c); err != nil {
+		// A peer of another uid learns that it is refused, and nothing
+		// of this ganger: not its pid, not the app it runs.
+		c.SetWriteDeadline(time.Now().Add(ioTimeout))
+		_ = writeJSON(c, refusal{V: Version, Error: err.Error()})
+		return
+	}
 	resp := response{V: Version, PID: s.pid, Root: s.loc.root}
-	err := s.authorize(c)
+	c.SetReadDeadline(time.Now().Add(ioTimeout))
+	req, err := decodeRequest(c)
 	if err == nil {
-		c.SetReadDeadline(time.Now().Add(ioTimeout))
-		var req request
-		req, err = decodeRequest(c)
-		if err == nil {
-			resp.Procs, err = dispatch(ctx, h, req)
-		}
+		resp.Procs, err = dispatch(ctx, h, req)
 	}
 	if err != nil {
 		resp.Procs = nil
