@@ -62,8 +62,23 @@
 // Precedence, lowest first: the inherited environment, the env files in the
 // order given (a later file wins), what ganger sets (PORT, PS, DYNO). Each
 // value remembers its source so "ganger env" can show it; IsSecret and Mask
-// decide what is hidden when shown. CheckExec catches, by key and never by
-// value, an environment that execve would refuse with E2BIG; CheckEntries
+// decide what is hidden when shown.
+//
+// IsSecret looks at the words of a key, so KEYBOARD_LAYOUT, PATH and
+// PASSENGER_* stay visible. A key is split into words at '_', '-', '.' and
+// any other character that is not an ASCII letter or digit, at case changes
+// (apiKey, APIKey) and between letters and digits; case does not matter.
+// Its value is masked when a word holds SECRET, TOKEN, PASSWORD, PASSWD,
+// PASSPHRASE or CREDENTIAL; when a word ends in KEY or KEYS (API_KEY,
+// APIKEY); when a word is PASS, PWD, SK, PRIVATE, PEM, CERT, SALT or DSN
+// (DB_PASS, STRIPE_SK, PRIVATE_PEM); when the last word is AUTH, SESSION,
+// COOKIE or SIGNATURE (AUTH, REDIS_AUTH, WEBHOOK_SIGNATURE, but not
+// SSH_AUTH_SOCK or XDG_SESSION_TYPE, where the word only qualifies the
+// next); and under any key, the password of a URL (scheme://user:pass@host,
+// masked alone). PWD alone is the shell's working directory, not a secret.
+// Masking errs towards hiding ("ganger env --reveal" shows everything).
+//
+// CheckExec catches, by key and never by value, an environment that execve would refuse with E2BIG; CheckEntries
 // reports every such problem, each variable read from a file as FILE:LINE,
 // so that a check finds before a start what the start would refuse. (Parse
 // allows values up to 1 MiB, beyond the 128 KiB a program can receive,

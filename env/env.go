@@ -291,22 +291,104 @@ func sourceSuffix(v Var, inFile bool) string {
 	return ""
 }
 
-// secretWords mark a key whose value IsSecret masks.
-var secretWords = [...]string{"KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL"}
+// The words of a key that mark its value as secret; see IsSecret.
+var (
+	// secretParts mark a key when a word holds them: DBPASSWORD, GITHUBTOKEN.
+	secretParts = []string{"SECRET", "TOKEN", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL"}
+	// secretSuffixes mark a key when a word ends in them: APIKEY, API_KEYS.
+	secretSuffixes = []string{"KEY", "KEYS"}
+	// secretWords mark a key when a word is one of them: DB_PASS, STRIPE_SK.
+	secretWords = []string{"PASS", "PWD", "SK", "PRIVATE", "PEM", "CERT", "SALT", "DSN"}
+	// secretLastWords mark a key only as its last word: REDIS_AUTH but not
+	// SSH_AUTH_SOCK, ADMIN_SESSION but not XDG_SESSION_TYPE.
+	secretLastWords = []string{"AUTH", "SESSION", "COOKIE", "SIGNATURE"}
+)
 
-// IsSecret reports whether a variable's value should be masked when shown:
-// keys containing KEY, SECRET, TOKEN, PASSWORD, PASSWD or CREDENTIAL (any
-// case), and URLs carrying a password (scheme://user:pass@host), under any
-// key.
+// IsSecret reports whether a variable's value should be masked when shown.
+// The key is split into words at every character other than an ASCII
+// letter or digit, where lower case turns to upper case (apiKey), before
+// the last capital of an acronym followed by lower case (APIKey), and
+// between letters and digits (KEY2); words of digits only are dropped, and
+// case does not matter. The value is secret when
+//
+//   - a word holds SECRET, TOKEN, PASSWORD, PASSWD, PASSPHRASE or
+//     CREDENTIAL (AWS_SECRET_ACCESS_KEY, PGPASSWORD, GOOGLE_CREDENTIALS);
+//   - a word ends in KEY or KEYS (API_KEY, APIKEY, but not KEYBOARD_LAYOUT);
+//   - a word is PASS, PWD, SK, PRIVATE, PEM, CERT, SALT or DSN (DB_PASS,
+//     STRIPE_SK, PRIVATE_PEM, SENTRY_DSN, but not PASSENGER_* or PATH);
+//   - the last word is AUTH, SESSION, COOKIE or SIGNATURE (AUTH, REDIS_AUTH,
+//     WEBHOOK_SIGNATURE, but not SSH_AUTH_SOCK or XDG_SESSION_TYPE);
+//   - or, under any key, the value holds a URL with a password
+//     (scheme://user:pass@host).
+//
+// The key PWD alone is not a secret: it is the shell's working directory.
 func IsSecret(key, value string) bool {
-	upper := strings.ToUpper(key)
-	for _, w := range secretWords {
-		if strings.Contains(upper, w) {
-			return true
+	if key != "PWD" {
+		words := keyWords(key)
+		for i, w := range words {
+			if containsAny(w, secretParts) || slices.Contains(secretWords, w) ||
+				i == len(words)-1 && slices.Contains(secretLastWords, w) {
+				return true
+			}
+			for _, suffix := range secretSuffixes {
+				if strings.HasSuffix(w, suffix) {
+					return true
+				}
+			}
 		}
 	}
 	return len(urlPasswords(value)) > 0
 }
+
+func containsAny(s string, parts []string) bool {
+	for _, p := range parts {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// keyWords splits key into upper-case words as IsSecret says.
+func keyWords(key string) []string {
+	var words []string
+	start := -1
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		w := key[start:end]
+		start = -1
+		if strings.Trim(w, "0123456789") != "" {
+			words = append(words, strings.ToUpper(w))
+		}
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !isUpper(c) && !isLower(c) && !isDigit(c) {
+			flush(i)
+			continue
+		}
+		if start >= 0 {
+			prev := key[i-1]
+			// Split apiKey, APIKey, KEY2 and S3KEY before the K or the 2.
+			if isLower(prev) && isUpper(c) ||
+				isUpper(prev) && isUpper(c) && i+1 < len(key) && isLower(key[i+1]) ||
+				isDigit(prev) != isDigit(c) {
+				flush(i)
+			}
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	flush(len(key))
+	return words
+}
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // Mask returns value with its secret part replaced: the password of a URL
 // ("postgres://u:****@host/db"), or "****" for the whole of anything else.

@@ -336,3 +336,40 @@ func joinedErrors(err error) []error {
 	}
 	return []error{err}
 }
+
+// TestIsSecretKeys covers each word rule of IsSecret, with a value that is
+// no URL.
+func TestIsSecretKeys(t *testing.T) {
+	for _, tc := range []struct {
+		key    string
+		secret bool
+	}{
+		// A word holds SECRET, TOKEN, PASSWORD, PASSWD, PASSPHRASE, CREDENTIAL.
+		{"WEBHOOK_SECRET", true}, {"client-secret", true}, {"GITHUBTOKEN", true}, {"PGPASSWORD", true},
+		{"DB_PASSWD", true}, {"GPG_PASSPHRASE", true}, {"GOOGLE_APPLICATION_CREDENTIALS", true}, {"SECRETS", true},
+		// A word ends in KEY or KEYS.
+		{"API_KEY", true}, {"APIKEY", true}, {"apiKey", true}, {"APIKey", true}, {"SECRET_KEY_BASE", true},
+		{"AWS_ACCESS_KEY_ID", true}, {"API_KEYS", true}, {"KEY2", true}, {"S3KEY", true}, {"KEY", true},
+		{"KEYBOARD_LAYOUT", false}, {"keyboardLayout", false}, {"KEYCLOAK_URL", false},
+		// A word is PASS, PWD, SK, PRIVATE, PEM, CERT, SALT, DSN.
+		{"DB_PASS", true}, {"dbPass", true}, {"MYSQL_PWD", true}, {"STRIPE_SK", true}, {"stripeSk", true},
+		{"SK_LIVE", true}, {"PRIVATE_PEM", true}, {"TLS_CERT", true}, {"PASSWORD_SALT", true},
+		{"SENTRY_DSN", true}, {"PRIVATE", true},
+		{"PASSENGER_APP_ENV", false}, {"PASSENGER_MAX_POOL_SIZE", false}, {"PATH", false}, {"GIT_ASKPASS", false},
+		{"COMPASS_DIR", false}, {"BYPASS", false}, {"DESK", false}, {"OLDPWD", false}, {"SKIP", false},
+		// The last word is AUTH, SESSION, COOKIE, SIGNATURE.
+		{"AUTH", true}, {"REDIS_AUTH", true}, {"basicAuth", true}, {"ADMIN_SESSION", true}, {"AUTH_COOKIE", true},
+		{"WEBHOOK_SIGNATURE", true}, {"REDIS_AUTH2", true},
+		{"SSH_AUTH_SOCK", false}, {"AUTH_URL", false}, {"AUTH0_DOMAIN", false}, {"XDG_SESSION_TYPE", false},
+		{"DBUS_SESSION_BUS_ADDRESS", false}, {"SESSION_DRIVER", false}, {"COOKIE_DOMAIN", false},
+		{"SESSION_COOKIE_NAME", false}, {"S3_SIGNATURE_VERSION", false}, {"MAX_SESSIONS", false},
+		// The shell's working directory.
+		{"PWD", false},
+		// Nothing.
+		{"PORT", false}, {"HOME", false}, {"RAILS_ENV", false}, {"", false}, {"_", false}, {"42", false}, {"A.B-C", false},
+	} {
+		if got := env.IsSecret(tc.key, "v"); got != tc.secret {
+			t.Errorf("IsSecret(%q) = %v, want %v", tc.key, got, tc.secret)
+		}
+	}
+}
