@@ -78,11 +78,12 @@
 // masked alone). PWD alone is the shell's working directory, not a secret.
 // Masking errs towards hiding ("ganger env --reveal" shows everything).
 //
-// CheckExec catches, by key and never by value, an environment that execve would refuse with E2BIG; CheckEntries
-// reports every such problem, each variable read from a file as FILE:LINE,
-// so that a check finds before a start what the start would refuse. (Parse
-// allows values up to 1 MiB, beyond the 128 KiB a program can receive,
-// because a later file may still replace them.)
+// CheckExec catches, by key and never by value, an environment that execve
+// would refuse with E2BIG; CheckEntries reports every such problem, each
+// variable read from a file as FILE:LINE, so that a check finds before a
+// start what the start would refuse. (Parse allows values up to 1 MiB,
+// beyond the 128 KiB a program can receive, because a later file may still
+// replace them.)
 //
 // godotenv is kept in the tests only, as a differential oracle over the
 // inputs where both must agree. The tests also pin each input godotenv
