@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gangerdev/ganger/env"
 )
@@ -131,6 +132,7 @@ type Phase struct {
 	Name      string  `json:"name"`
 	Buildpack string  `json:"buildpack,omitempty"`
 	Seconds   float64 `json:"seconds"`
+	Failed    bool    `json:"failed,omitempty"` // the step the build failed in
 }
 
 // BuildpackInfo records a buildpack a slug was built with.
@@ -182,10 +184,11 @@ func Build(ctx context.Context, opts BuildOptions) (_ *Slug, err error) {
 	if opts.Tarball != "" {
 		t0 := time.Now()
 		fmt.Fprintf(s.out, "-----> Writing slug tarball %s\n", opts.Tarball)
-		if err := writeSlugTarball(ctx, s.buildDir, opts.Tarball); err != nil {
+		err := writeSlugTarball(ctx, s.buildDir, opts.Tarball)
+		s.phase(PhaseTarball, "", t0)
+		if err != nil {
 			return nil, s.fail("", PhaseTarball, -1, err)
 		}
-		s.phase(PhaseTarball, "", t0)
 		// Again, with the tarball's duration.
 		meta = s.metadata()
 		if err := writeJSON(filepath.Join(s.buildDir, SlugMetaFile), meta); err != nil {
@@ -327,7 +330,14 @@ func (s *session) reportFailure(title string, errp *error) {
 	fmt.Fprintf(s.logFile, " !     %v\n", *errp)
 }
 
+// fail returns the BuildError of a failed step and marks its row of the
+// phase table failed (adding the row when the step recorded none).
 func (s *session) fail(bp, phase string, code int, err error) error {
+	if n := len(s.phases); n > 0 && s.phases[n-1].Name == phase && s.phases[n-1].Buildpack == bp {
+		s.phases[n-1].Failed = true
+	} else {
+		s.phases = append(s.phases, Phase{Name: phase, Buildpack: bp, Failed: true})
+	}
 	return &BuildError{Buildpack: bp, Phase: phase, ExitCode: code, Log: s.logPath, Err: err}
 }
 
@@ -389,7 +399,16 @@ func (s *session) prepare(ctx context.Context) error {
 	if fo.Environ == nil {
 		fo.Environ = opts.Environ
 	}
+	if !opts.Detect {
+		// Every buildpack is fetched before the first runs (a missing one
+		// fails the build before a long compile); each one's header comes
+		// right before its own output, in runPack.
+		fo.Log = &headerWriter{w: s.out, header: "-----> Fetching the buildpacks\n"}
+	}
 	for i, ref := range opts.Buildpacks {
+		if opts.Detect {
+			fmt.Fprintf(s.out, "-----> Buildpack %s\n", ref.Raw)
+		}
 		p, err := s.fetch(ctx, i, ref, fo)
 		if err != nil {
 			return err
@@ -421,27 +440,34 @@ func (s *session) prepare(ctx context.Context) error {
 // directory (for its export file).
 func (s *session) fetch(ctx context.Context, i int, ref Ref, fo FetchOptions) (*pack, error) {
 	t0 := time.Now()
-	fmt.Fprintf(s.out, "-----> Buildpack %s\n", ref.Raw)
-	src, resolved, err := Fetch(ctx, ref, fo)
+	p, err := s.fetchCopy(ctx, i, ref, fo)
+	s.phase(PhaseFetch, ref.Raw, t0)
 	if err != nil {
 		return nil, s.fail(ref.Raw, PhaseFetch, -1, err)
 	}
+	return p, nil
+}
+
+func (s *session) fetchCopy(ctx context.Context, i int, ref Ref, fo FetchOptions) (*pack, error) {
+	src, resolved, err := Fetch(ctx, ref, fo)
+	if err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(s.ws, "buildpacks", fmt.Sprintf("%02d", i))
 	if _, err := copyTree(ctx, src, dir, func(rel string, _ bool) bool { return rel == ".git" }); err != nil {
-		return nil, s.fail(ref.Raw, PhaseFetch, -1, fmt.Errorf("copying the buildpack: %w", err))
+		return nil, fmt.Errorf("copying the buildpack: %w", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "bin", "compile")); err != nil {
-		return nil, s.fail(ref.Raw, PhaseFetch, -1, fmt.Errorf("%s has no bin/compile: not a buildpack", src))
+		return nil, fmt.Errorf("%s has no bin/compile: not a buildpack", src)
 	}
 	for _, n := range []string{"detect", "compile", "release", "test-compile", "test"} {
 		p := filepath.Join(dir, "bin", n)
 		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
 			if err := os.Chmod(p, fi.Mode().Perm()|0o111); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("making %s executable: %w", p, err)
 			}
 		}
 	}
-	s.phase(PhaseFetch, ref.Raw, t0)
 	return &pack{ref: ref, dir: dir, resolved: resolved}, nil
 }
 
@@ -450,15 +476,28 @@ func (s *session) fetch(ctx context.Context, i int, ref Ref, fo FetchOptions) (*
 // to the log only.
 func (s *session) detect(ctx context.Context, p *pack, pinned bool) (bool, error) {
 	t0 := time.Now()
-	defer s.phase(PhaseDetect, p.ref.Raw, t0)
+	ok, code, err := s.runDetect(ctx, p, pinned)
+	s.phase(PhaseDetect, p.ref.Raw, t0)
+	switch {
+	case err != nil:
+		return false, s.fail(p.ref.Raw, PhaseDetect, -1, err)
+	case !ok && pinned:
+		return false, s.fail(p.ref.Raw, PhaseDetect, code, nil)
+	}
+	return ok, nil
+}
+
+// runDetect is detect without the phase table: whether the buildpack
+// passed, and bin/detect's exit code.
+func (s *session) runDetect(ctx context.Context, p *pack, pinned bool) (bool, int, error) {
 	script := filepath.Join(p.dir, "bin", "detect")
 	if _, err := os.Stat(script); err != nil {
 		if !pinned {
-			return false, nil
+			return false, -1, nil
 		}
 		p.name = filepath.Base(p.ref.Raw)
 		fmt.Fprintf(s.out, "-----> %s app detected (no bin/detect)\n", p.name)
-		return true, nil
+		return true, 0, nil
 	}
 	var stdout bytes.Buffer
 	var stderr io.Writer = s.out
@@ -467,14 +506,13 @@ func (s *session) detect(ctx context.Context, p *pack, pinned bool) (bool, error
 	}
 	code, err := s.exec(ctx, []string{script, s.buildDir}, s.env, &limitedBuffer{buf: &stdout, max: 64 << 10}, stderr)
 	if err != nil {
-		return false, s.fail(p.ref.Raw, PhaseDetect, -1, err)
+		return false, -1, err
 	}
 	if code != 0 {
 		if !pinned {
 			fmt.Fprintf(s.logFile, "       %s: bin/detect exited %d\n", p.ref.Raw, code)
-			return false, nil
 		}
-		return false, s.fail(p.ref.Raw, PhaseDetect, code, nil)
+		return false, code, nil
 	}
 	name, _, _ := strings.Cut(strings.TrimSpace(stdout.String()), "\n")
 	name = strings.TrimSpace(name)
@@ -483,7 +521,7 @@ func (s *session) detect(ctx context.Context, p *pack, pinned bool) (bool, error
 	}
 	p.name = name
 	fmt.Fprintf(s.out, "-----> %s app detected\n", name)
-	return true, nil
+	return true, 0, nil
 }
 
 // runPack runs detect (for pinned buildpacks), compile (test-compile in
@@ -492,6 +530,7 @@ func (s *session) detect(ctx context.Context, p *pack, pinned bool) (bool, error
 func (s *session) runPack(ctx context.Context, i int) error {
 	p := s.packs[i]
 	if !s.opts.Detect {
+		fmt.Fprintf(s.out, "-----> Buildpack %s\n", p.ref.Raw)
 		if _, err := s.detect(ctx, p, true); err != nil {
 			return err
 		}
@@ -515,11 +554,11 @@ func (s *session) runPack(ctx context.Context, i int) error {
 	if exp := filepath.Join(p.dir, "export"); fileExists(exp) {
 		t0 := time.Now()
 		envv, err := s.sourceExport(ctx, exp)
+		s.phase(PhaseExport, p.ref.Raw, t0)
 		if err != nil {
 			return s.fail(p.ref.Raw, PhaseExport, -1, err)
 		}
 		s.env = envv
-		s.phase(PhaseExport, p.ref.Raw, t0)
 	}
 
 	rel := filepath.Join(p.dir, "bin", "release")
@@ -578,15 +617,25 @@ func (s *session) metadata() Metadata {
 	return m
 }
 
-// printSummary prints the duration of every phase.
+// printSummary prints the duration of every phase, aligned on the
+// longest name, the failed step marked.
 func (s *session) printSummary(title string, m Metadata) {
 	fmt.Fprintf(s.out, "-----> %s in %s\n", title, fmtSeconds(m.Seconds))
-	for _, p := range m.Phases {
-		label := p.Name
+	labels := make([]string, len(m.Phases))
+	width := 0
+	for i, p := range m.Phases {
+		labels[i] = p.Name
 		if p.Buildpack != "" {
-			label += " " + p.Buildpack
+			labels[i] += " " + p.Buildpack
 		}
-		fmt.Fprintf(s.out, "       %-48s %8s\n", label, fmtSeconds(p.Seconds))
+		width = max(width, utf8.RuneCountInString(labels[i])) // fmt pads in runes
+	}
+	for i, p := range m.Phases {
+		failed := ""
+		if p.Failed {
+			failed = "  failed"
+		}
+		fmt.Fprintf(s.out, "       %-*s %8s%s\n", width, labels[i], fmtSeconds(p.Seconds), failed)
 	}
 }
 
@@ -828,4 +877,25 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return l.buf.Write(p)
+}
+
+// headerWriter writes header before the first bytes written to it, if
+// any: a section title for output that may not come.
+type headerWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	header  string
+	written bool
+}
+
+func (h *headerWriter) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.written && len(p) > 0 {
+		h.written = true
+		if _, err := io.WriteString(h.w, h.header); err != nil {
+			return 0, err
+		}
+	}
+	return h.w.Write(p)
 }
