@@ -575,6 +575,11 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// statusKillAfter is how long status waits, after passing on testscript's
+// signal, before it kills the command: a failed script ends promptly and
+// shows its log even when ganger does not stop.
+const statusKillAfter = 20 * time.Second
+
 // describeTTY says whether stdout and stdin are terminals and, for a
 // terminal, its size, whether it is the controlling one and whether this
 // process leads the session.
@@ -603,7 +608,8 @@ func describeTTY() string {
 // same stdio, passes on the signals testscript sends when a script fails (so a
 // background ganger shuts down instead of holding the output pipe open), then
 // prints "exit=N" (128+n for death by signal n) and exits 0. Scripts assert
-// exact exit codes of background commands with it.
+// exact exit codes of background commands with it. A command still running
+// statusKillAfter after the first such signal is killed.
 func statusMain() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: status COMMAND [ARGS...]")
@@ -619,10 +625,19 @@ func statusMain() {
 	}
 	done := make(chan struct{})
 	go func() {
+		var kill <-chan time.Time
 		for {
 			select {
 			case s := <-sigs:
 				cmd.Process.Signal(s)
+				if kill == nil {
+					kill = time.After(statusKillAfter)
+				}
+			case <-kill:
+				// Still running: it would hold the failed script (and
+				// with it the whole test binary) until its grace
+				// period ends, -t 10m in grace_kill.
+				cmd.Process.Kill()
 			case <-done:
 				return
 			}
