@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/gangerdev/ganger/procfile"
 )
@@ -60,18 +63,45 @@ func HookScript(app string, withTest bool) string {
 	return b.String()
 }
 
-// InstallHook writes script as hooksDir/pre-push (mode 0755, atomically),
-// with HookMarker added after its first line. An existing pre-push hook
-// that is not ganger's is left alone unless force; ganger's own is
-// replaced. It returns the hook's path.
+// HookInstall is what InstallHookWithBackup did.
+type HookInstall struct {
+	Path string // the hook written
+	// Backup is where the hook it replaced (one ganger did not write, with
+	// force) now is; "" when there was none or it was ganger's own.
+	Backup string
+}
+
+// HookBackupSuffix ends the name a replaced hook is kept under:
+// pre-push.ganger-backup, then pre-push.ganger-backup.1, .2, ...
+const HookBackupSuffix = ".ganger-backup"
+
+// InstallHook is InstallHookWithBackup returning only the hook's path (a
+// replaced hook is still kept).
 func InstallHook(hooksDir, script string, force bool) (string, error) {
+	r, err := InstallHookWithBackup(hooksDir, script, force)
+	return r.Path, err
+}
+
+// InstallHookWithBackup writes script as hooksDir/pre-push (mode 0755,
+// atomically), with HookMarker added after its first line. An existing
+// pre-push hook that is not ganger's is left alone unless force; then it
+// is kept as pre-push.ganger-backup (or .1, .2, ...: an earlier backup is
+// never overwritten) before it is replaced, and the result says where.
+// Ganger's own hook is replaced without a backup.
+func InstallHookWithBackup(hooksDir, script string, force bool) (HookInstall, error) {
 	path := filepath.Join(hooksDir, HookName)
 	ours, exists, err := hookIsOurs(path)
 	if err != nil {
-		return "", err
+		return HookInstall{}, err
 	}
 	if exists && !ours && !force {
-		return "", fmt.Errorf("%s exists and was not installed by ganger; hint: use --force to replace it", path)
+		return HookInstall{}, fmt.Errorf("%s exists and was not installed by ganger; hint: use --force to replace it (it is kept as %s%s)", path, HookName, HookBackupSuffix)
+	}
+	res := HookInstall{Path: path}
+	if exists && !ours {
+		if res.Backup, err = backupHook(path); err != nil {
+			return HookInstall{}, err
+		}
 	}
 	if !strings.Contains(script, HookMarker) {
 		first, rest, _ := strings.Cut(script, "\n")
@@ -85,11 +115,11 @@ func InstallHook(hooksDir, script string, force bool) (string, error) {
 		script += "\n"
 	}
 	if err := os.MkdirAll(hooksDir, 0o755); err != nil {
-		return "", err
+		return HookInstall{}, fmt.Errorf("creating the hooks directory %s: %w", hooksDir, err)
 	}
 	f, err := os.CreateTemp(hooksDir, "."+HookName+".tmp-")
 	if err != nil {
-		return "", err
+		return HookInstall{}, fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
@@ -103,10 +133,71 @@ func InstallHook(hooksDir, script string, force bool) (string, error) {
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
-	if err != nil {
-		return "", fmt.Errorf("writing %s: %w", path, err)
+	if err != nil && res.Backup != "" {
+		return HookInstall{}, fmt.Errorf("writing %s: %w (the previous hook is kept as %s)", path, err, res.Backup)
 	}
-	return path, nil
+	if err != nil {
+		return HookInstall{}, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return res, nil
+}
+
+// maxHookBackups bounds the numbered backup names tried.
+const maxHookBackups = 1000
+
+// backupHook keeps the hook at path (a file or a symlink, as it is) under
+// the first free backup name, never replacing one, and returns that name.
+func backupHook(path string) (string, error) {
+	for i := 0; i < maxHookBackups; i++ {
+		name := path + HookBackupSuffix
+		if i > 0 {
+			name += "." + strconv.Itoa(i)
+		}
+		err := keepAs(path, name)
+		if err == nil {
+			return name, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("keeping %s as %s before replacing it: %w; hint: move it away yourself", path, name, err)
+		}
+	}
+	return "", fmt.Errorf("keeping %s before replacing it: %s%s to .%d all exist; hint: remove old backups", path, path, HookBackupSuffix, maxHookBackups-1)
+}
+
+// keepAs makes name a second name of the file or symlink at path (a hard
+// link, which fails when name exists), or else a copy made with O_EXCL.
+func keepAs(path, name string) error {
+	err := os.Link(path, name)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	fi, lerr := os.Lstat(path)
+	if lerr != nil {
+		return lerr
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := os.Readlink(path)
+		if err != nil {
+			return err
+		}
+		return os.Symlink(target, name)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+	}
+	return err
 }
 
 // UninstallHook removes hooksDir/pre-push if ganger installed it. It
