@@ -299,10 +299,6 @@ func newSession(opts BuildOptions, test bool) (*session, error) {
 			s.cacheDir = filepath.Join(appDir, TestCacheDir)
 		}
 	}
-	if err := os.MkdirAll(s.cacheDir, 0o700); err != nil {
-		s.close()
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -370,6 +366,13 @@ func (s *session) prepare(ctx context.Context) error {
 		fmt.Fprintf(s.out, "-----> %s %s at commit %s (stack %s)\n", mode, opts.AppDir, opts.Commit, s.stack)
 	} else {
 		fmt.Fprintf(s.out, "-----> %s %s (stack %s)\n", mode, opts.AppDir, s.stack)
+	}
+
+	if s.test && opts.CacheDir == "" {
+		s.seedTestCache(ctx)
+	}
+	if err := os.MkdirAll(s.cacheDir, 0o700); err != nil {
+		return fmt.Errorf("creating the cache dir %s: %w", s.cacheDir, err)
 	}
 
 	t0 := time.Now()

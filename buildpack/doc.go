@@ -56,6 +56,27 @@
 //     the release's default process types (Slug.Defaults);
 //   - the pre-push hook (InstallHook, UninstallHook).
 //
+// What ganger keeps in the app's .ganger directory (created 0700 with a
+// .gitignore of "*", so none of it shows in git status; a .ganger, or
+// anything below it ganger writes, that is a symlink or another user's is
+// refused):
+//
+//   - slug/ (SlugDir): the last successful build, run by start --slug;
+//     replaced only by a build that succeeds;
+//   - cache/ (CacheDirName): CACHE_DIR of builds, kept between them; seed
+//     it to build offline;
+//   - test-cache/ (TestCacheDir): CACHE_DIR of test runs, kept between
+//     them; the first test run starts it as a copy of cache/, then the two
+//     are separate (a test run never writes the build cache);
+//   - buildpacks/ (BuildpackCacheDir): fetched buildpacks, when no other
+//     buildpack cache is configured (the CLI uses the user cache dir);
+//   - build.log, test.log: the whole output of the last build and test
+//     run; test-artifacts/: the last test run's ARTIFACTS_DIR;
+//   - build.lock, test.lock: held while a build or a test run runs;
+//   - tmp-build-*, tmp-test-*: the workspace of a running build or test
+//     run (build dir, ENV_DIR, HOME); removed at its end, or by the next
+//     run when it was killed.
+//
 // Running the processes of a slug is the runner's job; this package only
 // hands it the slug dir, the argv and the release's config vars.
 //

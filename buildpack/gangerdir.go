@@ -1,6 +1,7 @@
 package buildpack
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -95,4 +96,33 @@ func checkOwn(p string, wantDir bool) error {
 		return fmt.Errorf("refusing to use %s: it is not a regular file; hint: remove it, ganger creates it", p)
 	}
 	return nil
+}
+
+// seedTestCache starts the test runs' CACHE_DIR, .ganger/test-cache, as a
+// copy of the build cache, .ganger/cache, when test-cache does not exist
+// yet and the build cache does: a cache the user seeded, or a build filled, serves the
+// tests too, without a test run ever writing the build cache (builds and
+// test runs may run at once, and test-compile installs what a build does
+// not). A failed copy only costs a cold cache: it is said and the run
+// goes on.
+func (s *session) seedTestCache(ctx context.Context) {
+	from := filepath.Join(s.appDir, CacheDirName)
+	if _, err := os.Lstat(s.cacheDir); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if fi, err := os.Lstat(from); err != nil || !fi.IsDir() {
+		return
+	}
+	tmp, err := os.MkdirTemp(filepath.Join(s.appDir, GangerDir), "tmp-test-seed-")
+	if err == nil {
+		defer os.RemoveAll(tmp)
+		var st copyStats
+		if st, err = copyTree(ctx, from, filepath.Join(tmp, "cache"), nil); err == nil {
+			if err = os.Rename(filepath.Join(tmp, "cache"), s.cacheDir); err == nil {
+				fmt.Fprintf(s.out, "-----> Seeded %s from %s (%d files, %s)\n", TestCacheDir, CacheDirName, st.Files, humanBytes(st.Bytes))
+				return
+			}
+		}
+	}
+	fmt.Fprintf(s.out, " !     could not seed %s from %s: %v; the tests start with an empty cache\n", TestCacheDir, CacheDirName, err)
 }
