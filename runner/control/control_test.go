@@ -84,7 +84,7 @@ func (e testEnv) paths(t *testing.T) (dir, sock, lock string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Dir(sock), sock, strings.TrimSuffix(sock, ".sock") + ".lock"
+	return filepath.Dir(sock), sock, filepath.Join(e.root, ".ganger", "start.lock")
 }
 
 // serve listens and serves h until the test ends or stop is called; stop

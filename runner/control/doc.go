@@ -27,15 +27,20 @@
 // Only a Unix socket, never TCP. The socket is chmod 0600 after bind inside
 // the 0700 directory. Every accepted connection's peer uid is read with
 // SO_PEERCRED (LOCAL_PEERCRED on macOS) and a peer of another uid is refused;
-// the client checks the server's uid the same way. A pre-existing symlink at
-// the directory, the socket or the lock file is refused, never followed.
+// the client checks the server's uid the same way, and a refused peer is
+// told so and nothing else. A pre-existing symlink at the directory, the
+// socket, .ganger or the lock file is refused, never followed.
 //
-// A server holds an flock on DIR/HASH.lock for its whole life, so exactly
-// one server runs per root. A second one fails with *AlreadyRunningError
-// naming the first one's pid. A socket file left by a crashed run is
-// removed only after a connect to it fails with ECONNREFUSED. On exit the
-// server removes its socket only if the path still names the socket it
-// created, then removes its lock file.
+// A server holds an flock on ROOT/.ganger/start.lock for its whole life, so
+// exactly one server runs per root, wherever its socket is (a second start
+// with another TMPDIR is refused too). The lock file holds the server's pid
+// and socket path; a second server fails with *AlreadyRunningError naming
+// both. ganger creates .ganger with mode 0700 and a .gitignore of "*" when it
+// is missing, and refuses a .ganger that is a symlink, not a directory or
+// another user's. A socket file left by a crashed run is removed only after
+// a connect to it fails with ECONNREFUSED. On exit the server removes its
+// socket only if the path still names the socket it created, then removes
+// its lock file (.ganger stays).
 //
 // # Protocol
 //

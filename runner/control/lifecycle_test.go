@@ -76,6 +76,7 @@ func TestStaleSocketReplaced(t *testing.T) {
 	makeStale(t, e)
 	_, _, lock := e.paths(t)
 	// A crashed run also leaves its lock file behind, unlocked.
+	mkdirMode(t, filepath.Dir(lock), 0o700)
 	if err := os.WriteFile(lock, []byte("999999\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -86,18 +87,28 @@ func TestStaleSocketReplaced(t *testing.T) {
 	}
 }
 
+// One server per app, wherever its socket goes: the lock is in the app's
+// .ganger, so a second start with another TMPDIR (another socket dir) is
+// refused too, and told the first one's pid and socket.
 func TestSecondServerRefused(t *testing.T) {
 	tests := []struct {
-		name    string
-		serving bool // the first server answers (else it only listens)
-		ctx     func() (context.Context, context.CancelFunc)
+		name      string
+		serving   bool // the first server answers (else it only listens)
+		otherTemp bool // the second has another socket dir
+		ctx       func() (context.Context, context.CancelFunc)
 	}{
-		{"serving", true, func() (context.Context, context.CancelFunc) {
+		{"serving", true, false, func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 10*time.Second)
+		}},
+		{"serving, another socket dir", true, true, func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 10*time.Second)
 		}},
 		// Not answering yet: the pid comes from the lock file once the
 		// hello times out.
-		{"listening only", false, func() (context.Context, context.CancelFunc) {
+		{"listening only", false, false, func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 200*time.Millisecond)
+		}},
+		{"listening only, another socket dir", false, true, func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 200*time.Millisecond)
 		}},
 	}
@@ -114,9 +125,13 @@ func TestSecondServerRefused(t *testing.T) {
 				}
 				t.Cleanup(func() { first.Close() })
 			}
+			opt := e.opt
+			if tt.otherTemp {
+				opt = Options{TempDir: t.TempDir()}
+			}
 			ctx, cancel := tt.ctx()
 			defer cancel()
-			second, err := Listen(ctx, e.root, e.opt)
+			second, err := Listen(ctx, e.root, opt)
 			if err == nil {
 				second.Close()
 				t.Fatal("second Listen for the same root succeeded")
@@ -137,8 +152,55 @@ func TestSecondServerRefused(t *testing.T) {
 					t.Fatalf("first server unreachable after the refused Listen: %v", err)
 				}
 			}
+			if tt.otherTemp {
+				if _, err := os.Lstat(filepath.Join(opt.TempDir, "ganger-"+itoa(os.Getuid()))); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("the refused server made its socket dir (err %v)", err)
+				}
+			}
 		})
 	}
+}
+
+// ganger makes the app's .ganger when it is missing, 0700 with a
+// .gitignore of "*", and takes one that is there as it is.
+func TestAppDir(t *testing.T) {
+	t.Run("created", func(t *testing.T) {
+		e := newEnv(t)
+		srv, err := Listen(ctxT(t), e.root, e.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		gdir := filepath.Join(e.root, ".ganger")
+		fi, err := os.Lstat(gdir)
+		if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+			t.Fatalf(".ganger = %v, %v; want a directory with mode 0700", fi, err)
+		}
+		b, err := os.ReadFile(filepath.Join(gdir, ".gitignore"))
+		if err != nil || !strings.HasSuffix(string(b), "\n*\n") {
+			t.Errorf(".ganger/.gitignore = %q, %v; want it to ignore everything (*)", b, err)
+		}
+		b, err = os.ReadFile(filepath.Join(gdir, "start.lock"))
+		if want := fmt.Sprintf("%d\n%s\n", os.Getpid(), srv.Socket()); err != nil || string(b) != want {
+			t.Errorf("start.lock = %q, %v; want %q", b, err, want)
+		}
+	})
+	t.Run("there", func(t *testing.T) {
+		e := newEnv(t)
+		gdir := filepath.Join(e.root, ".ganger")
+		mkdirMode(t, gdir, 0o755) // as an older ganger build left it
+		srv, err := Listen(ctxT(t), e.root, e.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Close()
+		if fi, err := os.Lstat(gdir); err != nil || fi.Mode().Perm() != 0o755 {
+			t.Errorf(".ganger = %v, %v; want it left as it was (0755)", fi, err)
+		}
+		if _, err := os.Lstat(filepath.Join(gdir, ".gitignore")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf(".gitignore written into a .ganger ganger did not create (err %v)", err)
+		}
+	})
 }
 
 func TestServeCleansUp(t *testing.T) {
@@ -271,11 +333,30 @@ func TestRefusesPlantedPaths(t *testing.T) {
 			}
 		}, "is not a socket", "is not a socket"},
 		{"lock is a symlink", func(t *testing.T, dir, sock, lock string) {
-			mkdirMode(t, dir, 0o700)
+			mkdirMode(t, filepath.Dir(lock), 0o700)
 			if err := os.Symlink(filepath.Join(t.TempDir(), "x"), lock); err != nil {
 				t.Fatal(err)
 			}
-		}, "lock file", ""},
+		}, "refusing lock file " + "%LOCK%: it is a symlink", ""},
+		{".ganger is a symlink", func(t *testing.T, dir, sock, lock string) {
+			if err := os.Symlink(privateDir(t), filepath.Dir(lock)); err != nil {
+				t.Fatal(err)
+			}
+		}, "refusing %GDIR%: it is a symlink", ""},
+		{".ganger is a file", func(t *testing.T, dir, sock, lock string) {
+			if err := os.WriteFile(filepath.Dir(lock), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "refusing %GDIR%: it is not a directory", ""},
+		{".ganger is another user's", func(t *testing.T, dir, sock, lock string) {
+			if os.Getuid() != 0 {
+				t.Skip("needs root to give .ganger to another uid")
+			}
+			mkdirMode(t, filepath.Dir(lock), 0o700)
+			if err := os.Chown(filepath.Dir(lock), 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+		}, "refusing %GDIR%: it is owned by uid 65534, not by you", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,7 +364,7 @@ func TestRefusesPlantedPaths(t *testing.T) {
 			dir, sock, lock := e.paths(t)
 			tt.plant(t, dir, sock, lock)
 			links := map[string]string{}
-			for _, p := range []string{dir, sock, lock} {
+			for _, p := range []string{dir, sock, filepath.Dir(lock), lock} {
 				if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 					links[p], _ = os.Readlink(p)
 				}
@@ -293,8 +374,9 @@ func TestRefusesPlantedPaths(t *testing.T) {
 				srv.Close()
 				t.Fatal("Listen succeeded")
 			}
-			if !strings.Contains(err.Error(), tt.wantListen) {
-				t.Errorf("Listen err = %v, want it to mention %q", err, tt.wantListen)
+			wantListen := strings.NewReplacer("%LOCK%", lock, "%GDIR%", filepath.Dir(lock)).Replace(tt.wantListen)
+			if !strings.Contains(err.Error(), wantListen) {
+				t.Errorf("Listen err = %v, want it to mention %q", err, wantListen)
 			}
 			if tt.wantClient != "" {
 				_, err := Status(ctxT(t), e.root, e.opt)

@@ -27,12 +27,25 @@ func DefaultOptions(getenv func(string) string) Options {
 	return Options{RuntimeDir: getenv("XDG_RUNTIME_DIR"), TempDir: getenv("TMPDIR")}
 }
 
+// The app's own directory of ganger state, and the lock a server holds in
+// it. The lock lives with the app, not with the socket, so that two starts
+// of one app that would put their sockets in different places (another
+// TMPDIR) still see each other.
+const (
+	appDirName = ".ganger"
+	lockName   = "start.lock"
+	// appDirIgnore is .ganger/.gitignore, written when ganger creates
+	// .ganger, as ganger build does.
+	appDirIgnore = "# Written by ganger: builds, logs and caches are not part of the app.\n*\n"
+)
+
 // location is where one root's socket and lock live.
 type location struct {
 	root   string // canonical root
-	dir    string // the 0700 directory
+	dir    string // the 0700 socket directory
 	socket string // dir/HASH.sock
-	lock   string // dir/HASH.lock
+	appDir string // root/.ganger
+	lock   string // root/.ganger/start.lock
 }
 
 // SocketPath returns the control socket path for the app root, without
@@ -73,7 +86,8 @@ func locate(root string, opt Options, uid int) (location, error) {
 		root:   root,
 		dir:    dir,
 		socket: filepath.Join(dir, name+".sock"),
-		lock:   filepath.Join(dir, name+".lock"),
+		appDir: filepath.Join(root, appDirName),
+		lock:   filepath.Join(root, appDirName, lockName),
 	}
 	if n := len(loc.socket); n >= maxSocketPath {
 		return loc, fmt.Errorf("control socket path %s is %d bytes, over the %d-byte limit of Unix sockets; set XDG_RUNTIME_DIR or TMPDIR to a shorter directory",
@@ -122,6 +136,21 @@ func checkDir(path string, mode fs.FileMode, owner uint32, uid int) error {
 		return fmt.Errorf("refusing control socket dir %s: it is owned by uid %d, not by you (uid %d), so another user could intercept ganger's control socket; remove it or set TMPDIR to a directory of your own", path, owner, uid)
 	case mode.Perm() != 0o700:
 		return fmt.Errorf("refusing control socket dir %s: its mode is %#o, want 0700; run chmod 700 %s", path, mode.Perm(), path)
+	}
+	return nil
+}
+
+// checkAppDir says whether the app's .ganger, with this mode and owner, may
+// hold ganger's lock: a real directory owned by uid (any mode: ganger build
+// may have made it).
+func checkAppDir(path string, mode fs.FileMode, owner uint32, uid int) error {
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		return fmt.Errorf("refusing %s: it is a symlink, and ganger would take its lock through it; remove it (it may come from the repository: ganger creates .ganger itself)", path)
+	case !mode.IsDir():
+		return fmt.Errorf("refusing %s: it is not a directory; remove it, ganger creates it", path)
+	case owner != uint32(uid):
+		return fmt.Errorf("refusing %s: it is owned by uid %d, not by you (uid %d); remove it, or run ganger as its owner", path, owner, uid)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,21 +36,24 @@ type Server struct {
 	closeErr  error
 }
 
-// Listen takes the app root's control socket: it creates and checks the
-// socket directory, takes the root's lock (failing with
-// *AlreadyRunningError, naming the other server's pid, if another server
-// holds it), replaces a stale socket left by a crashed run, binds, and
-// chmods the socket 0600. ctx bounds talking to an existing server.
+// Listen takes the app root's control socket: it takes the root's lock in
+// ROOT/.ganger (failing with *AlreadyRunningError, naming the other
+// server's pid and socket, if another server holds it), creates and checks
+// the socket directory, replaces a stale socket left by a crashed run,
+// binds, and chmods the socket 0600. ctx bounds talking to an existing
+// server.
 func Listen(ctx context.Context, root string, opt Options) (*Server, error) {
 	uid := os.Getuid()
 	loc, err := locate(root, opt, uid)
 	if err != nil {
 		return nil, err
 	}
-	if err := prepareDir(loc.dir, uid); err != nil {
+	appDir, err := openAppDir(loc.appDir, uid)
+	if err != nil {
 		return nil, err
 	}
-	lock, err := lockFile(loc.lock, uid)
+	lock, err := lockFile(appDir, lockName, uid)
+	appDir.Close()
 	if errors.Is(err, errLocked) {
 		return nil, alreadyRunning(ctx, loc, uid)
 	}
@@ -63,12 +67,16 @@ func Listen(ctx context.Context, root string, opt Options) (*Server, error) {
 			s.releaseLock()
 		}
 	}()
-	// The pid in the lock file names us while we are not answering yet.
+	// The lock file names us, and our socket, while we are not answering
+	// yet.
 	if err := lock.Truncate(0); err != nil {
-		return nil, fmt.Errorf("cannot write control lock file %s: %w", loc.lock, err)
+		return nil, fmt.Errorf("cannot write lock file %s: %w", loc.lock, err)
 	}
-	if _, err := lock.WriteAt([]byte(strconv.Itoa(s.pid)+"\n"), 0); err != nil {
-		return nil, fmt.Errorf("cannot write control lock file %s: %w", loc.lock, err)
+	if _, err := lock.WriteAt(fmt.Appendf(nil, "%d\n%s\n", s.pid, loc.socket), 0); err != nil {
+		return nil, fmt.Errorf("cannot write lock file %s: %w", loc.lock, err)
+	}
+	if err := prepareDir(loc.dir, uid); err != nil {
+		return nil, err
 	}
 	if err := clearStale(ctx, loc, uid); err != nil {
 		return nil, err
@@ -97,17 +105,37 @@ func Listen(ctx context.Context, root string, opt Options) (*Server, error) {
 }
 
 // alreadyRunning builds the error for a root whose lock another process
-// holds, asking that server for its pid, or else reading it from the lock.
+// holds. The lock file names that server's pid and socket (which may not
+// be where ours would be: it may have had another TMPDIR); the server is
+// asked for its pid there, else the lock file's is taken.
 func alreadyRunning(ctx context.Context, loc location, uid int) error {
-	e := &AlreadyRunningError{Root: loc.root, Socket: loc.socket}
+	pid, socket := readLock(loc.lock)
+	if socket != "" {
+		loc.socket = socket
+	}
+	e := &AlreadyRunningError{Root: loc.root, Socket: loc.socket, PID: pid}
 	ctx, cancel := context.WithTimeout(ctx, helloTimeout)
 	defer cancel()
 	if resp, err := roundTrip(ctx, loc, uid, request{Op: opHello}); err == nil {
 		e.PID = resp.PID
-	} else if b, err := os.ReadFile(loc.lock); err == nil {
-		e.PID, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 	}
 	return e
+}
+
+// readLock returns the pid and the socket path a lock file names, each
+// zero when it does not.
+func readLock(path string) (pid int, socket string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, ""
+	}
+	first, rest, _ := strings.Cut(string(b), "\n")
+	pid, _ = strconv.Atoi(strings.TrimSpace(first))
+	socket, _, _ = strings.Cut(rest, "\n")
+	if !filepath.IsAbs(socket) {
+		socket = ""
+	}
+	return pid, socket
 }
 
 // clearStale removes a socket file left by a crashed server. The caller
@@ -276,7 +304,7 @@ func (s *Server) releaseLock() error {
 	if ours, serr := s.lock.Stat(); serr == nil {
 		if fi, lerr := os.Lstat(s.loc.lock); lerr == nil && os.SameFile(fi, ours) {
 			if rerr := os.Remove(s.loc.lock); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-				err = fmt.Errorf("cannot remove control lock file: %w", rerr)
+				err = fmt.Errorf("cannot remove lock file: %w", rerr)
 			}
 		}
 	}

@@ -19,7 +19,9 @@ var errUnsupported = fmt.Errorf("the control socket is not supported on %s; gang
 
 func ownerOf(fs.FileInfo) uint32 { return ^uint32(0) }
 
-func lockFile(string, int) (*os.File, error) { return nil, errUnsupported }
+func openAppDir(string, int) (*os.File, error) { return nil, errUnsupported }
+
+func lockFile(*os.File, string, int) (*os.File, error) { return nil, errUnsupported }
 
 func peerUID(*net.UnixConn) (uint32, error) { return 0, errUnsupported }
 
