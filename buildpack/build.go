@@ -83,14 +83,15 @@ type BuildOptions struct {
 	// Out receives the build output as it happens (also kept in the log).
 	Out io.Writer
 	// Tarball, when set, is a path where the slug is also written as a
-	// gzipped tarball (entries "./..."; .slugignore and .git left out).
+	// gzipped tarball, mode 0600 (entries "./..."; .slugignore and .git
+	// left out).
 	Tarball string
 	// Commit, when set, builds exactly this commit's tree (a commit id,
 	// branch or tag of the repository holding AppDir; the app's directory
 	// in it) instead of the working tree, like "git archive": no
-	// uncommitted edit, no untracked file. SOURCE_VERSION is then the
-	// commit unless SourceVersion is set. The pre-push hook builds what is
-	// pushed this way.
+	// uncommitted edit, no untracked file, the commit's .slugignore.
+	// SOURCE_VERSION is then the commit unless SourceVersion is set. It is
+	// what a pre-push hook should build: the commit being pushed.
 	Commit string
 }
 
