@@ -1,12 +1,14 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -97,27 +99,49 @@ func ReadFile(path string) (*File, error) {
 }
 
 // Parse reads a ganger.yml from r; path names it in errors. Every problem
-// found is returned, joined.
+// found is returned, joined, each a *LineError naming the line. With an
+// error, the File returned holds what could be read around the problems
+// (nothing after a YAML syntax error), so a caller can still Check it and
+// report every problem in one go: an unknown process is not hidden behind a
+// misspelt key. Only a failure to read r returns a nil File.
 func Parse(r io.Reader, path string) (*File, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	f := &File{Path: path, Processes: map[string]*Process{}}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, &LineError{Path: path, Line: yamlErrLine(err), Msg: cleanYAMLErr(err) + `; hint: ganger.yml is YAML, such as "processes: {web: {restart: on-failure}}"`}
-	}
-	if len(doc.Content) == 0 {
-		return f, nil
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return f, nil
+		}
+		return f, yamlError(path, err)
 	}
 	p := &parser{path: path}
+	// A second document ("---") would be ignored: say so.
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		p.add(yamlError(path, err))
+	case !isEmptyDoc(&next):
+		p.add(p.errf(&next, "a second YAML document starts here; hint: ganger reads only the first, so merge the two and remove the \"---\""))
+	}
+	if isEmptyDoc(&doc) {
+		return f, errors.Join(p.errs...)
+	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, p.errf(root, "expected keys such as processes:, debounce: and watch_ignore:")
+		p.add(p.errf(root, "expected keys such as processes:, debounce: and watch_ignore:"))
+		return f, errors.Join(p.errs...)
 	}
+	seen := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
+		if p.twice(seen, k, "") {
+			continue
+		}
 		switch k.Value {
 		case "processes":
 			p.processes(f, v)
@@ -132,10 +156,22 @@ func Parse(r io.Reader, path string) (*File, error) {
 			p.add(p.errf(k, "unknown key %q; known: processes, debounce, watch_ignore", k.Value))
 		}
 	}
-	if len(p.errs) > 0 {
-		return nil, errors.Join(p.errs...)
+	return f, errors.Join(p.errs...)
+}
+
+// isEmptyDoc reports whether a document holds nothing: no content, or a
+// bare "---".
+func isEmptyDoc(doc *yaml.Node) bool {
+	if len(doc.Content) == 0 {
+		return true
 	}
-	return f, nil
+	n := doc.Content[0]
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
+}
+
+// yamlError is a YAML syntax error at its line.
+func yamlError(path string, err error) *LineError {
+	return &LineError{Path: path, Line: yamlErrLine(err), Msg: cleanYAMLErr(err) + `; hint: ganger.yml is YAML, such as "processes: {web: {restart: on-failure}}"`}
 }
 
 type parser struct {
@@ -148,6 +184,17 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) *LineError {
 }
 
 func (p *parser) add(err error) { p.errs = append(p.errs, err) }
+
+// twice reports, as an error, a key k already in seen (a YAML parser keeps
+// the last silently); otherwise it adds k. where prefixes the message.
+func (p *parser) twice(seen map[string]int, k *yaml.Node, where string) bool {
+	if first, dup := seen[k.Value]; dup {
+		p.add(p.errf(k, "%s%q is set twice (first at line %d); hint: keep one", where, k.Value, first))
+		return true
+	}
+	seen[k.Value] = k.Line
+	return false
+}
 
 var processKeys = []string{"restart", "oneshot", "can_die", "stop_signal", "watch", "ready", "after"}
 
@@ -171,8 +218,11 @@ func (p *parser) processes(f *File, n *yaml.Node) {
 			p.add(p.errf(v, "%s: expected settings such as \"restart: on-failure\"", k.Value))
 			continue
 		}
+		seen := map[string]int{}
 		for j := 0; j+1 < len(v.Content); j += 2 {
-			p.processKey(pr, v.Content[j], v.Content[j+1])
+			if !p.twice(seen, v.Content[j], k.Value+": ") {
+				p.processKey(pr, v.Content[j], v.Content[j+1])
+			}
 		}
 	}
 }
@@ -181,7 +231,7 @@ func (p *parser) processKey(pr *Process, k, v *yaml.Node) {
 	switch k.Value {
 	case "restart":
 		pr.RestartLine = k.Line
-		s, ok := p.scalar(v, "restart")
+		s, ok := p.scalar(v, pr.Type+": restart")
 		if !ok {
 			return
 		}
@@ -201,7 +251,7 @@ func (p *parser) processKey(pr *Process, k, v *yaml.Node) {
 		pr.CanDie = p.boolean(v, pr.Type+": can_die")
 	case "stop_signal", "stop-signal":
 		pr.StopSignalLine = k.Line
-		s, ok := p.scalar(v, "stop_signal")
+		s, ok := p.scalar(v, pr.Type+": stop_signal")
 		if !ok {
 			return
 		}
@@ -243,13 +293,17 @@ func (p *parser) ready(typ string, v *yaml.Node) *Ready {
 		return nil
 	case yaml.MappingNode:
 		r := &Ready{}
+		seen := map[string]int{}
 		for i := 0; i+1 < len(v.Content); i += 2 {
 			k, val := v.Content[i], v.Content[i+1]
+			if p.twice(seen, k, typ+": ready: ") {
+				continue
+			}
 			switch k.Value {
 			case "port":
 				r.Port = p.boolean(val, typ+": ready: port")
 			case "line":
-				s, ok := p.scalar(val, "ready: line")
+				s, ok := p.scalar(val, typ+": ready: line")
 				if !ok {
 					continue
 				}
@@ -329,35 +383,97 @@ func (p *parser) duration(v *yaml.Node) (time.Duration, bool) {
 
 // Check checks what needs the caller's knowledge: that every process type
 // named (as a key or in after:) is in the Procfile (types, in order), and
-// that every watch glob is valid (checkGlob). It returns every problem,
-// joined.
+// that every watch glob is valid (checkGlob). It also checks that after:
+// makes no cycle, which would leave its processes waiting for each other
+// forever: a process waiting for itself, or a -> b -> a, reported at the
+// after: that closes the cycle. It returns every problem, joined, in line
+// order.
 func (f *File) Check(types []string, checkGlob func(string) error) error {
+	if f == nil {
+		return nil
+	}
 	known := map[string]bool{}
 	for _, t := range types {
 		known[t] = true
 	}
-	var errs []error
-	for _, pr := range f.sorted() {
+	var errs []*LineError
+	add := func(line int, format string, args ...any) {
+		errs = append(errs, &LineError{Path: f.Path, Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+	procs := f.sorted()
+	for _, pr := range procs {
 		if !known[pr.Type] {
-			errs = append(errs, &LineError{Path: f.Path, Line: pr.Line, Msg: fmt.Sprintf("process %q is not in the Procfile; known: %s", pr.Type, strings.Join(types, ", "))})
+			add(pr.Line, "process %q is not in the Procfile; known: %s", pr.Type, strings.Join(types, ", "))
 		}
 		for _, a := range pr.After {
 			switch {
 			case a == pr.Type:
-				errs = append(errs, &LineError{Path: f.Path, Line: pr.AfterLine, Msg: fmt.Sprintf("%s: after: a process cannot wait for itself", pr.Type)})
+				add(pr.AfterLine, "%s: after: a process cannot wait for itself; hint: remove %q from its after:", pr.Type, a)
 			case !known[a]:
-				errs = append(errs, &LineError{Path: f.Path, Line: pr.AfterLine, Msg: fmt.Sprintf("%s: after: %q is not in the Procfile; known: %s", pr.Type, a, strings.Join(types, ", "))})
+				add(pr.AfterLine, "%s: after: %q is not in the Procfile; known: %s", pr.Type, a, strings.Join(types, ", "))
 			}
 		}
 		if checkGlob != nil {
 			for _, g := range pr.Watch {
 				if err := checkGlob(g); err != nil {
-					errs = append(errs, &LineError{Path: f.Path, Line: pr.WatchLine, Msg: fmt.Sprintf("%s: watch: %v", pr.Type, err)})
+					add(pr.WatchLine, "%s: watch: %v", pr.Type, err)
 				}
 			}
 		}
 	}
-	return errors.Join(errs...)
+	for _, c := range f.cycles(procs) {
+		closer := f.Processes[c[len(c)-2]]
+		add(closer.AfterLine, "%s: after: %q closes a cycle, %s, so none of them can start; hint: remove one of these after: entries",
+			closer.Type, c[len(c)-1], strings.Join(c, " -> "))
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+	all := make([]error, len(errs))
+	for i, e := range errs {
+		all[i] = e
+	}
+	return errors.Join(all...)
+}
+
+// cycles finds the cycles of after: between processes of the file, by a
+// depth-first walk in file order; each is the path of types that closes
+// it, its first type repeated at the end ([a b a]). Every cycle of after:
+// lies on at least one of them. A process waiting for itself is Check's
+// own message, not a cycle here.
+func (f *File) cycles(procs []*Process) [][]string {
+	const (
+		unseen = iota
+		onPath
+		done
+	)
+	state := map[string]int{}
+	var path []string
+	var found [][]string
+	var visit func(pr *Process)
+	visit = func(pr *Process) {
+		state[pr.Type] = onPath
+		path = append(path, pr.Type)
+		for i, a := range pr.After {
+			next, ok := f.Processes[a]
+			if !ok || a == pr.Type || slices.Contains(pr.After[:i], a) {
+				continue
+			}
+			switch state[a] {
+			case onPath:
+				start := slices.Index(path, a)
+				found = append(found, append(slices.Clone(path[start:]), a))
+			case unseen:
+				visit(next)
+			}
+		}
+		path = path[:len(path)-1]
+		state[pr.Type] = done
+	}
+	for _, pr := range procs {
+		if state[pr.Type] == unseen {
+			visit(pr)
+		}
+	}
+	return found
 }
 
 // For returns the settings of process type t, or empty ones.
@@ -370,13 +486,18 @@ func (f *File) For(t string) *Process {
 	return &Process{Type: t}
 }
 
-// sorted returns the processes in file order.
+// sorted returns the processes in file order (by name within a line).
 func (f *File) sorted() []*Process {
 	out := make([]*Process, 0, len(f.Processes))
 	for _, p := range f.Processes {
 		out = append(out, p)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Line != out[j].Line {
+			return out[i].Line < out[j].Line
+		}
+		return out[i].Type < out[j].Type // several on one line: {a: {}, b: {}}
+	})
 	return out
 }
 

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -80,10 +81,22 @@ func TestParseErrors(t *testing.T) {
 		{"processes: [web]\n", []string{`ganger.yml:1: processes: expected process types`}},
 		{"processes:\n  web: on\n", []string{`ganger.yml:2: web: expected settings such as "restart: on-failure"`}},
 		{"- a\n", []string{`ganger.yml:1: expected keys such as processes:`}},
-		{"processes:\n  web: {restart: [a]}\n", []string{`ganger.yml:2: restart: expected a plain value`}},
+		{"processes:\n  web: {restart: [a]}\n", []string{`ganger.yml:2: web: restart: expected a plain value`}},
+		{"processes:\n  web: {stop_signal: {a: b}, ready: {line: [x]}}\n", []string{`ganger.yml:2: web: stop_signal: expected a plain value`, `ganger.yml:2: web: ready: line: expected a plain value`}},
+		// A key set twice is an error, not the last one silently winning.
+		{"debounce: 1s\ndebounce: 2s\n", []string{`ganger.yml:2: "debounce" is set twice (first at line 1); hint: keep one`}},
+		{"processes:\n  web:\n    restart: always\n    restart: never\n", []string{`ganger.yml:4: web: "restart" is set twice (first at line 3); hint: keep one`}},
+		{"processes:\n  web:\n    ready: {line: a, line: b}\n", []string{`ganger.yml:3: web: ready: "line" is set twice (first at line 3); hint: keep one`}},
+		{"processes:\n  web: {}\nprocesses:\n  worker: {}\n", []string{`ganger.yml:3: "processes" is set twice (first at line 1); hint: keep one`}},
+		// A second document is not silently ignored.
+		{"processes:\n  web: {}\n---\nprocesses:\n  wrker: {}\n", []string{`ganger.yml:3: a second YAML document starts here; hint: ganger reads only the first, so merge the two and remove the "---"`}},
+		{"processes:\n  web: {}\n---\n- [\n", []string{`ganger.yml:4: did not find expected node content`}},
 		{"processes:\n\tweb: {}\n", []string{`ganger.yml:2: found character that cannot start any token`}},
 		// Every problem is reported, not only the first.
 		{"processes:\n  web:\n    restart: x\n    oneshot: y\n", []string{`ganger.yml:3: web: restart "x"`, `ganger.yml:4: web: oneshot: "y"`}},
+		{"debounce: x\nwatch_ignore: {a: b}\nprocesses:\n  web:\n    restrat: always\n    ready: soon\n  worker: 3\nextra: 1\n", []string{
+			`ganger.yml:1: debounce "x"`, `ganger.yml:2: watch_ignore: expected a list`, `ganger.yml:5: web: unknown key "restrat"`,
+			`ganger.yml:6: web: ready "soon"`, `ganger.yml:7: worker: expected settings`, `ganger.yml:8: unknown key "extra"`}},
 	}
 	for _, tt := range tests {
 		_, err := Parse(strings.NewReader(tt.src), "ganger.yml")
@@ -138,20 +151,131 @@ func FuzzParse(f *testing.F) {
 	f.Add("processes:\n  web:\n    restart: on-failure\n    ready: {line: \"x\"}\n")
 	f.Add("debounce: 1s\nwatch_ignore: a\n")
 	f.Add("processes: {a: {after: [b]}, b: {oneshot: true}}")
+	f.Add("processes: {a: {after: [b]}, b: {after: [c, a]}, c: {after: [a]}}")
+	f.Add("processes:\n  web:\n    restrat: x\n    restart: y\n    restart: z\n---\nx: 1\n")
 	f.Add("- [")
 	f.Fuzz(func(t *testing.T, src string) {
 		cf, err := Parse(strings.NewReader(src), "ganger.yml")
-		if err != nil {
-			var le *LineError
-			if !errors.As(err, &le) {
-				t.Fatalf("error %v is not a *LineError", err)
-			}
-			return
+		if cf == nil {
+			t.Fatalf("no File (error %v)", err)
 		}
+		allLineErrors(t, err)
 		for name, p := range cf.Processes {
 			if p.Type != name {
 				t.Fatalf("process %q has type %q", name, p.Type)
 			}
 		}
+		// Whatever Parse read, with or without errors, Check can check.
+		allLineErrors(t, cf.Check([]string{"web", "a", "b"}, func(string) error { return nil }))
 	})
+}
+
+// allLineErrors fails unless err is nil or joins only *LineErrors.
+func allLineErrors(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, one := range errs {
+		if le, ok := one.(*LineError); !ok || le.Path != "ganger.yml" {
+			t.Fatalf("error %v is a %T, not a *LineError of ganger.yml", one, one)
+		}
+	}
+}
+
+// TestCheckAfterCycles: a cycle of after: would leave its processes
+// waiting forever. Check names the after: that closes it, with every other
+// problem, in line order.
+func TestCheckAfterCycles(t *testing.T) {
+	types := []string{"web", "worker", "migrate", "clock"}
+	tests := []struct {
+		name, src string
+		want      []string // the whole error, line by line; nil: none
+	}{
+		{"no cycle", "processes:\n  web:\n    after: [migrate, worker]\n  worker:\n    after: migrate\n  migrate: {}\n", nil},
+		{"two", "processes:\n  web:\n    after: [worker]\n  worker:\n    after: [web]\n", []string{
+			`ganger.yml:5: worker: after: "web" closes a cycle, web -> worker -> web, so none of them can start; hint: remove one of these after: entries`,
+		}},
+		{"itself", "processes:\n  web:\n    after: [migrate, web]\n", []string{
+			`ganger.yml:3: web: after: a process cannot wait for itself; hint: remove "web" from its after:`,
+		}},
+		{"three", "processes:\n  migrate:\n    after: [worker]\n  web:\n    after: migrate\n  worker:\n    after: [web]\n", []string{
+			`ganger.yml:5: web: after: "migrate" closes a cycle, migrate -> worker -> web -> migrate, so none of them can start; hint: remove one of these after: entries`,
+		}},
+		{"two cycles and unknown names", "processes:\n  web:\n    after: [worker, wrker]\n  worker:\n    after: [web, web]\n  clock:\n    after: [migrate]\n  migrate:\n    after: [clock]\n  db: {}\n", []string{
+			`ganger.yml:3: web: after: "wrker" is not in the Procfile; known: web, worker, migrate, clock`,
+			`ganger.yml:5: worker: after: "web" closes a cycle, web -> worker -> web, so none of them can start; hint: remove one of these after: entries`,
+			`ganger.yml:9: migrate: after: "clock" closes a cycle, clock -> migrate -> clock, so none of them can start; hint: remove one of these after: entries`,
+			`ganger.yml:10: process "db" is not in the Procfile; known: web, worker, migrate, clock`,
+		}},
+		{"one line", "processes: {web: {after: [worker]}, worker: {after: [web]}}\n", []string{
+			`ganger.yml:1: worker: after: "web" closes a cycle, web -> worker -> web, so none of them can start; hint: remove one of these after: entries`,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := Parse(strings.NewReader(tc.src), "ganger.yml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = f.Check(types, nil)
+			var got []string
+			if err != nil {
+				got = strings.Split(err.Error(), "\n")
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("Check:\n got %q\nwant %q", got, tc.want)
+			}
+			if err != nil {
+				for _, one := range err.(interface{ Unwrap() []error }).Unwrap() {
+					if _, ok := one.(*LineError); !ok {
+						t.Errorf("%v is a %T, not a *LineError", one, one)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestParseThenCheck: a problem Parse finds does not hide one Check finds;
+// the File Parse returns with its error holds what it could read.
+func TestParseThenCheck(t *testing.T) {
+	src := "processes:\n  web:\n    restrat: always\n    after: [worker]\n  wrker:\n    oneshot: maybe\n  worker:\n    after: web\n"
+	f, err := Parse(strings.NewReader(src), "ganger.yml")
+	want := `ganger.yml:3: web: unknown key "restrat"; known: restart, oneshot, can_die, stop_signal, watch, ready, after` + "\n" +
+		`ganger.yml:6: wrker: oneshot: "maybe" is not true or false`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Parse error:\n got %v\nwant %s", err, want)
+	}
+	if f == nil {
+		t.Fatal("Parse returned no File with its error")
+	}
+	err = f.Check([]string{"web", "worker"}, nil)
+	want = `ganger.yml:5: process "wrker" is not in the Procfile; known: web, worker` + "\n" +
+		`ganger.yml:8: worker: after: "web" closes a cycle, web -> worker -> web, so none of them can start; hint: remove one of these after: entries`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Check error:\n got %v\nwant %s", err, want)
+	}
+
+	// A YAML syntax error leaves nothing to check, but still a File.
+	f, err = Parse(strings.NewReader("processes:\n\tweb: {}\n"), "ganger.yml")
+	if err == nil || f == nil || len(f.Processes) != 0 || f.Check(nil, nil) != nil {
+		t.Fatalf("syntax error: File %+v, error %v", f, err)
+	}
+	// Only a read error gives no File.
+	if f, err := Parse(iotest.ErrReader(errors.New("boom")), "ganger.yml"); f != nil || err == nil {
+		t.Fatalf("read error: File %+v, error %v", f, err)
+	}
+}
+
+func TestParseDocuments(t *testing.T) {
+	for _, src := range []string{"", "---\n", "# only a comment\n", "---\nprocesses:\n  web: {}\n", "processes:\n  web: {}\n---\n", "processes:\n  web: {}\n...\n"} {
+		if _, err := Parse(strings.NewReader(src), "ganger.yml"); err != nil {
+			t.Errorf("Parse(%q): %v", src, err)
+		}
+	}
 }

@@ -28,8 +28,14 @@
 //	    can_die: true          # its exit leaves the rest running
 //
 // Every problem is a *LineError naming ganger.yml and the line, unknown keys
-// included, so a misspelt key is never ignored. The package parses and checks
-// what it can on its own; checks that need the Procfile or the watcher's glob
-// syntax are done by Check with what the caller passes in. It imports no
-// other ganger package.
+// included, so a misspelt key is never ignored; so are a key set twice
+// (YAML would keep the last silently) and a second YAML document (it would
+// be ignored). The package parses and checks what it can on its own; checks
+// that need the Procfile or the watcher's glob syntax are done by Check with
+// what the caller passes in: unknown process types, in keys and in after:,
+// bad watch globs, and cycles of after: (a process waiting for itself, or
+// a -> b -> a, named at the after: that closes the cycle). Parse and Check
+// each return every problem, joined; Parse returns what it could read with
+// its error, so a caller can Check that too and report everything at once.
+// It imports no other ganger package.
 package config
