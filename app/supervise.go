@@ -33,6 +33,9 @@ func supervise(ctx context.Context, specs []runner.Spec, opts runner.Options, si
 	defer wd.Close()
 	opts.Watchdog = wd
 	opts.Reap = true
+	if sig.Kill != nil {
+		opts.Sink = killHint{Sink: opts.Sink, ctx: ctx}
+	}
 
 	sup := runner.New(opts)
 	stop := make(chan struct{})
@@ -94,4 +97,21 @@ func watchReader(out any) besideFunc {
 			sup.OutputClosed(ctx, err)
 		}
 	}
+}
+
+// killHint tells the user, after the line announcing a shutdown for Ctrl-C,
+// that another one kills at once.
+type killHint struct {
+	runner.Sink
+	ctx context.Context
+}
+
+func (k killHint) Event(e runner.Event) error {
+	if err := k.Sink.Event(e); err != nil {
+		return err
+	}
+	if e.Kind == runner.System && e.Interrupted && InterruptCode(context.Cause(k.ctx)) == 128+int(syscall.SIGINT) {
+		return k.Sink.Event(runner.Event{Kind: runner.System, Time: e.Time, Msg: "press Ctrl-C again to kill at once"})
+	}
+	return nil
 }

@@ -38,6 +38,9 @@ type Event struct {
 	// StoppedBy is set on the System event that announces a shutdown
 	// caused by a process's exit: the name of that process.
 	StoppedBy string
+	// Interrupted is set on the System event that announces a shutdown
+	// asked for from outside: the context given to Run was cancelled.
+	Interrupted bool
 }
 
 // Sink receives everything the supervisor has to say. Implementations must be

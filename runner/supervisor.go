@@ -588,7 +588,7 @@ func (r *run) beginShutdown(reason string, cause *proc) {
 			reason = fmt.Sprintf("%s %s, stopping all processes", cause.spec.Name, describeExit(cause.code, cause.signal))
 		}
 	}
-	e := Event{Kind: System, Msg: reason}
+	e := Event{Kind: System, Msg: reason, Interrupted: r.result.Interrupted && cause == nil}
 	if cause != nil {
 		e.StoppedBy = cause.spec.Name
 	}

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -26,7 +27,8 @@ instance in its own process group with PORT, PS and DYNO set:
 PORT = base + 100 × the type's position in the Procfile + (instance − 1).
 
 The first process to exit stops the rest: SIGTERM to every group, SIGKILL after the
-timeout. Ctrl-C (or SIGINT, SIGTERM, SIGHUP) does the same; a second Ctrl-C kills at once.
+timeout. Ctrl-C (or SIGINT, SIGTERM, SIGHUP) does the same; a second Ctrl-C kills at once
+(one within 300 ms of the first counts as the same).
 SIGUSR1 and SIGUSR2 are forwarded. ganger exits with the code of the process that caused
 the shutdown (128+N for signal N), 130/143/129 when interrupted, 141 when its output closed.
 
@@ -194,20 +196,38 @@ func growOutputPipe(out io.Writer) {
 	}
 }
 
+// killAfter is how long after the first interrupt a second one kills at
+// once. Sooner, it is the same interrupt delivered twice: timeout(1), some
+// IDEs and npm scripts send SIGINT to the process and to its group within
+// microseconds, and ganger must not take that for a second Ctrl-C.
+const killAfter = 300 * time.Millisecond
+
 // formationSignals is ganger's signal handling while a formation runs: the
 // first SIGINT, SIGTERM or SIGHUP cancels ctx with an app.Interrupt (the
-// graceful stop), the next one kills at once, SIGUSR1 and SIGUSR2 are
-// forwarded, and a closed stdout (SIGPIPE) turns into a write error the
-// supervisor acts on instead of killing ganger. stop releases the signals.
+// graceful stop), one more at least killAfter later kills at once, SIGUSR1
+// and SIGUSR2 are forwarded, and a closed stdout (SIGPIPE) turns into a
+// write error the supervisor acts on instead of killing ganger. stop
+// releases the signals.
 func formationSignals(parent context.Context) (context.Context, app.Signals, func()) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE)
+	ctx, sig, stop := handleSignals(parent, sigs, time.Now)
+	return ctx, sig, func() {
+		signal.Stop(sigs)
+		stop()
+	}
+}
+
+// handleSignals acts on the signals arriving on sigs, with now as the
+// clock; see formationSignals.
+func handleSignals(parent context.Context, sigs <-chan os.Signal, now func() time.Time) (context.Context, app.Signals, func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	kill := make(chan struct{})
 	forward := make(chan syscall.Signal, 8)
 	done := make(chan struct{})
 	go func() {
-		interrupted, killed := false, false
+		var first time.Time
+		killed := false
 		for {
 			select {
 			case <-done:
@@ -216,10 +236,10 @@ func formationSignals(parent context.Context) (context.Context, app.Signals, fun
 				switch s := sig.(syscall.Signal); s {
 				case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP:
 					switch {
-					case !interrupted:
-						interrupted = true
+					case first.IsZero():
+						first = now()
 						cancel(app.Interrupt{Signal: s})
-					case !killed:
+					case !killed && now().Sub(first) >= killAfter:
 						killed = true
 						close(kill)
 					}
@@ -233,7 +253,6 @@ func formationSignals(parent context.Context) (context.Context, app.Signals, fun
 		}
 	}()
 	stop := func() {
-		signal.Stop(sigs)
 		close(done)
 		cancel(nil)
 	}
