@@ -310,3 +310,45 @@ func TestGitignore(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildSourceSubmodule: a submodule's files are listed by its own git
+// (its ignored files stay out); a commit's tree does not hold them, which
+// the build says.
+func TestBuildSourceSubmodule(t *testing.T) {
+	requireTool(t, "git")
+	root := t.TempDir()
+	sub := filepath.Join(root, "sub")
+	writeFiles(t, sub, map[string]string{"lib.rb": "lib", ".gitignore": "*.key\n"})
+	gitRun(t, sub, "init", "-q")
+	gitRun(t, sub, "add", "-A")
+	gitRun(t, sub, "commit", "-q", "-m", "sub")
+	app := filepath.Join(root, "app")
+	writeFiles(t, app, map[string]string{"Procfile": "web: x\n"})
+	gitRun(t, app, "init", "-q")
+	gitRun(t, app, "-c", "protocol.file.allow=always", "submodule", "add", "-q", sub, "vendor/sub")
+	gitRun(t, app, "add", "Procfile")
+	gitRun(t, app, "commit", "-q", "-m", "with a submodule")
+	writeFiles(t, app, map[string]string{"vendor/sub/secret.key": "k", "vendor/sub/new.rb": "n"})
+
+	var out syncBuffer
+	if _, err := Build(context.Background(), buildOpts(t, app, &out, "bp-norelease")); err != nil {
+		t.Fatalf("Build: %v\n%s", err, out.String())
+	}
+	want := []string{".gitmodules", "Procfile", "vendor/sub/.gitignore", "vendor/sub/lib.rb", "vendor/sub/new.rb"}
+	if got := slugFiles(t, app); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("slug files %v, want %v", got, want)
+	}
+
+	out = syncBuffer{}
+	opts := buildOpts(t, app, &out, "bp-norelease")
+	opts.Commit = "HEAD"
+	if _, err := Build(context.Background(), opts); err != nil {
+		t.Fatalf("Build: %v\n%s", err, out.String())
+	}
+	if got := slugFiles(t, app); strings.Join(got, " ") != ".gitmodules Procfile" {
+		t.Errorf("commit slug files %v", got)
+	}
+	if !strings.Contains(out.String(), "left out the submodule vendor/sub: a commit's tree does not hold it") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
