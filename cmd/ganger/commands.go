@@ -63,6 +63,7 @@ Examples:
 			},
 		},
 	}
+	withUsageErrors(app)
 	return app
 }
 

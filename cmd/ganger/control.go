@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,12 +84,12 @@ Examples:
 // controlCommand is restart or stop.
 func controlCommand(st *streams, name string) *cli.Command {
 	verb, usage, desc := "restarted", "restart processes of the running ganger start", `Restarts the named processes (instance names such as web.1, or types such as web;
-every process when none is named) of the ganger start running for this app: each gets
+every process when none is named, or with all) of the ganger start running for this app: each gets
 its stop signal, SIGKILL after the timeout, and is started again once its process group
 is empty. A stopped, exited or crashed process is started. It returns once they run.`
 	if name == "stop" {
 		verb, usage, desc = "stopped", "stop processes of the running ganger start", `Stops the named processes (instance names or types; every process when none is
-named) of the ganger start running for this app, with the stop ladder. A process
+named, or with all) of the ganger start running for this app, with the stop ladder. A process
 stopped on purpose does not stop the others; "ganger restart" starts it again.`
 	}
 	return &cli.Command{
@@ -108,6 +109,9 @@ Examples:
 				return err
 			}
 			names := c.Args().Slice()
+			if slices.Contains(names, "all") {
+				names = nil // every process, as ganger --help says
+			}
 			opt := control.DefaultOptions(st.getenv)
 			if name == "stop" {
 				err = control.Stop(c.Context, root, names, opt)

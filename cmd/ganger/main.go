@@ -55,7 +55,10 @@ func (st *streams) getenv(key string) string {
 // run runs ganger with args and returns the exit code.
 func run(ctx context.Context, args []string, st *streams) int {
 	cliApp := newApp(st)
-	err := cliApp.RunContext(ctx, interspersed(cliApp, args))
+	args, err := dispatch(cliApp, args)
+	if err == nil {
+		err = cliApp.RunContext(ctx, interspersed(cliApp, args))
+	}
 	return exitCode(err, st.err)
 }
 
