@@ -43,10 +43,12 @@
 //     other text is an error. An unterminated quote is an error naming the
 //     line where the quote opened.
 //   - Names after '$' are [A-Za-z_][A-Za-z0-9_]*. A '$' followed by anything
-//     else is literal: "$27", "$(cmd)", a trailing "$". "$$" is kept as the
-//     two characters "$$" and consumes both, so "$$HOME" is literally
-//     "$$HOME" (not the shell's PID, not compose's single '$'); write \$ for
-//     one literal '$' before a name. ${VAR:-x} is x when VAR is unset or
+//     else is literal: "$27", "$(cmd)", a trailing "$". "$$" is one literal
+//     '$', as in docker compose, unquoted and in double quotes (single
+//     quotes keep both): "pa$$word" is "pa$word" and "$$HOME" is "$HOME",
+//     never the shell's PID. \$ is a literal '$' too. (godotenv and Ruby
+//     dotenv keep a "$$" that no name follows and read "$$HOME" as '$' and
+//     HOME's value; foreman does not expand at all.) ${VAR:-x} is x when VAR is unset or
 //     empty, ${VAR-x} only when unset; x may hold expansions. A malformed
 //     ${...} (no closing brace, a bad name, another operator such as :? or
 //     :+) is an error. Undefined variables expand to "".

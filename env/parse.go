@@ -533,7 +533,7 @@ func (x *expander) dollar(b *strings.Builder) error {
 	}
 	switch n := s[i+1]; {
 	case n == '$':
-		b.WriteString("$$") // kept as is: neither the shell's PID nor compose's "$"
+		b.WriteByte('$') // one literal '$', as in compose; never the shell's PID
 		x.i += 2
 	case isNameStart(n):
 		j := i + 1
