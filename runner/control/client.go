@@ -50,13 +50,32 @@ func Info(ctx context.Context, root string, opt Options) (ServerInfo, error) {
 }
 
 // call locates root's socket, checks its directory without creating it,
-// and makes one request.
+// and makes one request. When no server answers in the usual directory, a
+// socket in the fallback one is tried too: the other user whose directory
+// sent the server there may have removed it since.
 func call(ctx context.Context, root string, opt Options, req request) (response, error) {
 	uid := os.Getuid()
 	loc, err := locate(root, opt, uid)
 	if err != nil {
 		return response{}, err
 	}
+	resp, err := callAt(ctx, loc, uid, req)
+	if fb := fallbackDir(opt); errors.Is(err, ErrNotRunning) && loc.displaced == "" && fb != "" {
+		if floc := loc.in(fb); exists(floc.socket) {
+			return callAt(ctx, floc, uid, req)
+		}
+	}
+	return resp, err
+}
+
+// exists reports whether something stands at path.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// callAt makes one request to the server at loc.
+func callAt(ctx context.Context, loc location, uid int, req request) (response, error) {
 	fi, err := os.Lstat(loc.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return response{}, &NotRunningError{Root: loc.root, Socket: loc.socket, Err: err}

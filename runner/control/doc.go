@@ -16,6 +16,12 @@
 //     real directory owned by us with no group or other access;
 //   - otherwise $TMPDIR/ganger-UID (or /tmp/ganger-UID).
 //
+// TMPDIR/ganger-UID is a name any user can take first. When something of
+// another user stands there (a directory, a symlink, a file), the directory
+// is $HOME/.cache/ganger/sock instead; the server and its clients make the
+// same choice from the same Lstat, and a client that finds no server in the
+// usual directory looks in that one too. Without HOME it is refused.
+//
 // Either way the directory is created with mode 0700 and, created or found,
 // must be a real directory (not a symlink) owned by our uid with mode 0700;
 // anything else is refused with a message saying what to remove or chmod.

@@ -606,3 +606,103 @@ func TestRefusalCarriesNothingElse(t *testing.T) {
 		t.Errorf("handler called for a refused peer: %q", calls)
 	}
 }
+
+// When another user got to the usual socket dir first (TMPDIR/ganger-UID is
+// a name anyone can take), the server and its clients use
+// HOME/.cache/ganger/sock instead, and leave the other user's file alone.
+func TestForeignSocketDir(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to give a directory to another uid (chown)")
+	}
+	const other = 65534
+	uid := os.Getuid()
+	give := func(t *testing.T, p string) {
+		t.Helper()
+		if err := os.Lchown(p, other, other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name   string
+		plant  func(t *testing.T, usual string)
+		remove bool // the other user removes it once the server runs
+	}{
+		{"directory", func(t *testing.T, usual string) { mkdirMode(t, usual, 0o700); give(t, usual) }, false},
+		{"directory open to all", func(t *testing.T, usual string) { mkdirMode(t, usual, 0o777); give(t, usual) }, false},
+		{"symlink to a dir of ours", func(t *testing.T, usual string) {
+			if err := os.Symlink(privateDir(t), usual); err != nil {
+				t.Fatal(err)
+			}
+			give(t, usual)
+		}, false},
+		{"file", func(t *testing.T, usual string) {
+			if err := os.WriteFile(usual, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			give(t, usual)
+		}, false},
+		{"directory removed after the start", func(t *testing.T, usual string) { mkdirMode(t, usual, 0o700); give(t, usual) }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Short: the fallback dir is deeper than the usual one.
+			home, err := os.MkdirTemp("", "home")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(home) })
+			e := testEnv{root: t.TempDir(), opt: Options{TempDir: t.TempDir(), HomeDir: home}}
+			usual := filepath.Join(e.opt.TempDir, "ganger-"+itoa(uid))
+			tt.plant(t, usual)
+			before, err := os.Lstat(usual)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, _ := serve(t, e, &fakeHandler{procs: []Process{{Name: "web.1"}}})
+			want := filepath.Join(home, ".cache", "ganger", "sock")
+			if dir := filepath.Dir(srv.Socket()); dir != want || srv.Displaced() != usual {
+				t.Fatalf("socket in %s, displaced %q; want it in %s, displaced by %s", dir, srv.Displaced(), want, usual)
+			}
+			if fi, err := os.Lstat(want); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+				t.Errorf("fallback dir = %v, %v; want a directory with mode 0700", fi, err)
+			}
+			if sock, err := SocketPath(e.root, e.opt); err != nil || sock != srv.Socket() {
+				t.Errorf("SocketPath = %s, %v; want the server's %s", sock, err, srv.Socket())
+			}
+			if tt.remove {
+				if err := os.Remove(usual); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if procs, err := Status(ctxT(t), e.root, e.opt); err != nil || len(procs) != 1 {
+				t.Fatalf("Status = %v, %v; want the server in the fallback dir", procs, err)
+			}
+			if tt.remove {
+				return
+			}
+			after, err := os.Lstat(usual)
+			if err != nil || !os.SameFile(before, after) || ownerOf(after) != other {
+				t.Errorf("the other user's %s changed: %v", usual, err)
+			}
+			if after.IsDir() {
+				if ents, err := os.ReadDir(usual); err != nil || len(ents) != 0 {
+					t.Errorf("something written in the other user's %s: %v, %v", usual, ents, err)
+				}
+			}
+		})
+	}
+	t.Run("no HOME", func(t *testing.T) {
+		e := newEnv(t)
+		usual := filepath.Join(e.opt.TempDir, "ganger-"+itoa(uid))
+		mkdirMode(t, usual, 0o700)
+		give(t, usual)
+		srv, err := Listen(ctxT(t), e.root, e.opt)
+		if err == nil {
+			srv.Close()
+			t.Fatal("Listen succeeded in another user's directory")
+		}
+		if want := fmt.Sprintf("refusing control socket dir %s: it is owned by uid %d", usual, other); !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want it to say %q", err, want)
+		}
+	})
+}

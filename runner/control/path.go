@@ -19,12 +19,17 @@ type Options struct {
 	RuntimeDir string
 	// TempDir is the system temp dir ($TMPDIR or /tmp); "" means /tmp.
 	TempDir string
+	// HomeDir is $HOME ("" when unset). When something of another user
+	// stands where the socket directory would be (TMPDIR/ganger-UID is a
+	// name anyone can take first), the socket goes to
+	// HomeDir/.cache/ganger/sock instead. Server and clients choose alike.
+	HomeDir string
 }
 
-// DefaultOptions reads XDG_RUNTIME_DIR and TMPDIR through getenv
+// DefaultOptions reads XDG_RUNTIME_DIR, TMPDIR and HOME through getenv
 // (os.Getenv in main).
 func DefaultOptions(getenv func(string) string) Options {
-	return Options{RuntimeDir: getenv("XDG_RUNTIME_DIR"), TempDir: getenv("TMPDIR")}
+	return Options{RuntimeDir: getenv("XDG_RUNTIME_DIR"), TempDir: getenv("TMPDIR"), HomeDir: getenv("HOME")}
 }
 
 // The app's own directory of ganger state, and the lock a server holds in
@@ -46,10 +51,13 @@ type location struct {
 	socket string // dir/HASH.sock
 	appDir string // root/.ganger
 	lock   string // root/.ganger/start.lock
+	// displaced is the directory that another user's file or directory
+	// keeps us from, when dir is the fallback.
+	displaced string
 }
 
 // SocketPath returns the control socket path for the app root, without
-// creating or checking anything.
+// creating anything.
 func SocketPath(root string, opt Options) (string, error) {
 	loc, err := locate(root, opt, os.Getuid())
 	if err != nil {
@@ -79,25 +87,59 @@ func locate(root string, opt Options, uid int) (location, error) {
 	if err != nil {
 		return location{}, err
 	}
-	sum := sha256.Sum256([]byte(root))
-	name := hex.EncodeToString(sum[:8])
-	dir := socketDir(opt, uid)
+	dir, displaced := chooseDir(opt, uid)
 	loc := location{
-		root:   root,
-		dir:    dir,
-		socket: filepath.Join(dir, name+".sock"),
-		appDir: filepath.Join(root, appDirName),
-		lock:   filepath.Join(root, appDirName, lockName),
-	}
+		root:      root,
+		appDir:    filepath.Join(root, appDirName),
+		lock:      filepath.Join(root, appDirName, lockName),
+		displaced: displaced,
+	}.in(dir)
 	if n := len(loc.socket); n >= maxSocketPath {
-		return loc, fmt.Errorf("control socket path %s is %d bytes, over the %d-byte limit of Unix sockets; set XDG_RUNTIME_DIR or TMPDIR to a shorter directory",
-			loc.socket, n, maxSocketPath-1)
+		set := "TMPDIR"
+		if displaced != "" {
+			set = "HOME" // TMPDIR's is another user's
+		}
+		return loc, fmt.Errorf("control socket path %s is %d bytes, over the %d-byte limit of Unix sockets; set XDG_RUNTIME_DIR or %s to a shorter directory",
+			loc.socket, n, maxSocketPath-1, set)
 	}
 	return loc, nil
 }
 
-// socketDir picks the directory (see Options) without touching it beyond a
-// Lstat of the runtime dir.
+// in returns l with its socket in dir.
+func (l location) in(dir string) location {
+	sum := sha256.Sum256([]byte(l.root))
+	l.dir = dir
+	l.socket = filepath.Join(dir, hex.EncodeToString(sum[:8])+".sock")
+	return l
+}
+
+// chooseDir returns the socket directory: socketDir's, unless something
+// of another user stands there (a directory, a symlink, a file: it got
+// there first), when it is the fallback under HomeDir, with the displaced
+// path. Without a HomeDir the first is returned, for the checks to refuse.
+func chooseDir(opt Options, uid int) (dir, displaced string) {
+	dir = socketDir(opt, uid)
+	fi, err := os.Lstat(dir)
+	if err != nil || ownerOf(fi) == uint32(uid) {
+		return dir, ""
+	}
+	if fb := fallbackDir(opt); fb != "" {
+		return fb, dir
+	}
+	return dir, ""
+}
+
+// fallbackDir is the socket directory to use when the usual one is taken by
+// another user: HomeDir/.cache/ganger/sock, or "" without a HomeDir.
+func fallbackDir(opt Options) string {
+	if h := opt.HomeDir; h != "" && filepath.IsAbs(h) {
+		return filepath.Join(filepath.Clean(h), ".cache", "ganger", "sock")
+	}
+	return ""
+}
+
+// socketDir picks the usual directory (see Options) without touching it
+// beyond a Lstat of the runtime dir.
 func socketDir(opt Options, uid int) string {
 	if rd := opt.RuntimeDir; rd != "" && filepath.IsAbs(rd) {
 		if fi, err := os.Lstat(rd); err == nil && fi.IsDir() &&
@@ -133,7 +175,7 @@ func checkDir(path string, mode fs.FileMode, owner uint32, uid int) error {
 	case !mode.IsDir():
 		return fmt.Errorf("refusing control socket dir %s: it is not a directory; remove it and start again", path)
 	case owner != uint32(uid):
-		return fmt.Errorf("refusing control socket dir %s: it is owned by uid %d, not by you (uid %d), so another user could intercept ganger's control socket; remove it or set TMPDIR to a directory of your own", path, owner, uid)
+		return fmt.Errorf("refusing control socket dir %s: it is owned by uid %d, not by you (uid %d), so another user could intercept ganger's control socket; remove it, or set HOME (ganger then uses ~/.cache/ganger/sock) or TMPDIR to a directory of your own", path, owner, uid)
 	case mode.Perm() != 0o700:
 		return fmt.Errorf("refusing control socket dir %s: its mode is %#o, want 0700; run chmod 700 %s", path, mode.Perm(), path)
 	}

@@ -113,9 +113,9 @@ func TestSocketDirChoice(t *testing.T) {
 }
 
 func TestDefaultOptions(t *testing.T) {
-	env := map[string]string{"XDG_RUNTIME_DIR": "/run/user/1000", "TMPDIR": "/var/tmp"}
+	env := map[string]string{"XDG_RUNTIME_DIR": "/run/user/1000", "TMPDIR": "/var/tmp", "HOME": "/home/you"}
 	got := DefaultOptions(func(k string) string { return env[k] })
-	if want := (Options{RuntimeDir: "/run/user/1000", TempDir: "/var/tmp"}); got != want {
+	if want := (Options{RuntimeDir: "/run/user/1000", TempDir: "/var/tmp", HomeDir: "/home/you"}); got != want {
 		t.Errorf("DefaultOptions = %+v, want %+v", got, want)
 	}
 }

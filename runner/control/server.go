@@ -75,6 +75,11 @@ func Listen(ctx context.Context, root string, opt Options) (*Server, error) {
 	if _, err := lock.WriteAt(fmt.Appendf(nil, "%d\n%s\n", s.pid, loc.socket), 0); err != nil {
 		return nil, fmt.Errorf("cannot write lock file %s: %w", loc.lock, err)
 	}
+	if loc.displaced != "" {
+		if err := os.MkdirAll(filepath.Dir(loc.dir), 0o700); err != nil {
+			return nil, fmt.Errorf("cannot create control socket dir %s (%s is another user's): %w", loc.dir, loc.displaced, err)
+		}
+	}
 	if err := prepareDir(loc.dir, uid); err != nil {
 		return nil, err
 	}
@@ -173,6 +178,11 @@ func clearStale(ctx context.Context, loc location, uid int) error {
 
 // Socket returns the socket path.
 func (s *Server) Socket() string { return s.loc.socket }
+
+// Displaced returns, when the socket is in the fallback directory under
+// HOME, the usual socket directory that another user's file or directory
+// kept it from (worth a warning: someone took that name first), else "".
+func (s *Server) Displaced() string { return s.loc.displaced }
 
 // Root returns the canonical app root the server is for.
 func (s *Server) Root() string { return s.loc.root }
