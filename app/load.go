@@ -52,6 +52,9 @@ type App struct {
 	EnvFiles     []string           // as named, in order
 	Port         int                // the base port
 	Slug         *buildpack.Slug    // processes run from it when set
+	// ProcfileErr is why the Procfile could not be read when Options said
+	// it was optional: Procfile is then empty, and the caller warns.
+	ProcfileErr error
 
 	opts         Options
 	slugDefaults []string // the default process types the slug added to Procfile
@@ -92,9 +95,14 @@ func Load(o Options) (*App, error) {
 		return nil, err
 	}
 	if a.Procfile, err = procfile.ReadFile(a.ProcfilePath); err != nil {
-		if (o.ProcfileOptional || o.Slug) && o.Procfile == "" && errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case (o.ProcfileOptional || o.Slug) && o.Procfile == "" && errors.Is(err, fs.ErrNotExist):
 			a.Procfile = &procfile.Procfile{Path: a.ProcfilePath}
-		} else {
+		case o.ProcfileOptional && !errors.Is(err, fs.ErrNotExist):
+			// A one-off or a build that does not use the Procfile still
+			// runs; the caller warns with ProcfileErr.
+			a.Procfile, a.ProcfileErr = &procfile.Procfile{Path: a.ProcfilePath}, err
+		default:
 			return nil, err
 		}
 	}

@@ -54,6 +54,9 @@ Examples:
 			if err != nil {
 				return err
 			}
+			if a.ProcfileErr != nil {
+				fmt.Fprintf(st.err, "ganger: warning: %v\n", a.ProcfileErr)
+			}
 			e := a.Env
 			if c.NArg() == 1 {
 				name, port, err := a.Instance(c.Args().First())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -55,6 +56,9 @@ slug's Procfile and the buildpacks' default process types.`,
 			a, err := app.Load(o)
 			if err != nil {
 				return err
+			}
+			if a.ProcfileErr != nil {
+				fmt.Fprintf(st.err, "ganger: warning: %v\nganger: the one-off runs without the Procfile\n", a.ProcfileErr)
 			}
 			one, err := a.OneOff(args)
 			if err != nil {
