@@ -55,7 +55,8 @@ func TestReloadDecisions(t *testing.T) {
 		paths    []string
 		overflow bool
 		envFiles []string
-		reload   [3]bool // env, Procfile, ganger.yml
+		gone     []string // paths not on disk when the burst settled
+		reload   [3]bool  // env, Procfile, ganger.yml
 		restart  []string
 		reason   string
 	}{
@@ -66,12 +67,26 @@ func TestReloadDecisions(t *testing.T) {
 		{name: ".env is not ours when -e names others", paths: []string{".env"}, envFiles: []string{"config/.env.dev"}, restart: []string{"worker"}, reason: ".env changed"},
 		{name: "Procfile and ganger.yml", paths: []string{"Procfile", "ganger.yml"}, reload: [3]bool{false, true, true}},
 		{name: "mixed", paths: []string{"Procfile", "README.md"}, reload: [3]bool{false, true, false}, restart: []string{"worker"}, reason: "README.md changed"},
+		{name: "sed -i's temporary file restarts nothing", paths: []string{"Procfile", "sedcZOIQV"}, gone: []string{"sedcZOIQV"}, reload: [3]bool{false, true, false}},
+		{name: "a file created and removed in the burst", paths: []string{"src/a.go", "src/.a.go.swp"}, gone: []string{"src/.a.go.swp"}, restart: []string{"web", "worker"}, reason: "src/a.go changed"},
 		{name: "overflow: everything", overflow: true, reload: [3]bool{true, true, true}, restart: []string{"web", "worker", "assets"}, reason: "files changed (too many to tell which)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a := testApp(t, "web: ./web\nworker: ./worker\nassets: ./assets\nmigrate: ./migrate\n")
 			for _, f := range tt.envFiles {
 				a.EnvFiles = append(a.EnvFiles, filepath.Join(a.Root, f))
+			}
+			for _, p := range tt.paths {
+				if slices.Contains(tt.gone, p) {
+					continue
+				}
+				path := filepath.Join(a.Root, filepath.FromSlash(p))
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			d := classify(a, a.Root, watch.Batch{Paths: tt.paths, Overflow: tt.overflow})
 			if got := [3]bool{d.envChanged, d.pfChanged, d.cfChanged}; got != tt.reload {

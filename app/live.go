@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,6 +27,9 @@ type WatchOptions struct {
 	// Leave are files never to react to: ganger's own log when its output
 	// goes to a file inside the app ("ganger start -w > log").
 	Leave []string
+	// Reread, when set, resolves the options again after .foreman changed:
+	// the app's and the selection (-m with the types named).
+	Reread func() (Options, Selection, error)
 }
 
 // live runs beside the supervisor while start runs: the control socket and,
@@ -35,6 +39,7 @@ type live struct {
 	plan    *plan
 	srv     *control.Server
 	watcher *watch.Watcher
+	reread  func() (Options, Selection, error)
 
 	// Owned by the watch goroutine.
 	app *App
@@ -92,20 +97,28 @@ func (a *App) appFiles(root string) (envFiles map[string]bool, procfilePath, con
 // decision is what one batch of changes calls for: which of the app's own
 // files to read again, and the other paths changed.
 type decision struct {
-	envChanged, pfChanged, cfChanged bool
-	code                             []string // other paths, relative to the watch root
-	overflow                         bool     // too many changes to tell which
+	envChanged, pfChanged, cfChanged, foremanChanged bool
+	code                                             []string // other paths, relative to the watch root
+	overflow                                         bool     // too many changes to tell which
 }
 
 // reload reports whether the app's files must be read again.
-func (d decision) reload() bool { return d.envChanged || d.pfChanged || d.cfChanged }
+func (d decision) reload() bool {
+	return d.envChanged || d.pfChanged || d.cfChanged || d.foremanChanged
+}
 
 // classify sorts a batch of changed paths (relative to the watch root
-// root): a change to an env file, the Procfile or ganger.yml reloads the
-// formation; any other change may restart processes. An overflow does
-// both, for everything.
+// root): a change to an env file, the Procfile, ganger.yml or .foreman
+// reloads the formation; any other change may restart processes, unless
+// the file is gone by the time the burst settled (an editor's or sed -i's
+// temporary file, which existed for microseconds). An overflow does both,
+// for everything.
 func classify(a *App, root string, b watch.Batch) decision {
 	envFiles, pfPath, cfPath := a.appFiles(root)
+	foreman := ".foreman"
+	if r, err := filepath.Rel(root, filepath.Join(a.Root, foreman)); err == nil {
+		foreman = filepath.ToSlash(r)
+	}
 	d := decision{overflow: b.Overflow}
 	for _, path := range b.Paths {
 		switch {
@@ -115,12 +128,17 @@ func classify(a *App, root string, b watch.Batch) decision {
 			d.pfChanged = true
 		case path == cfPath:
 			d.cfChanged = true
+		case path == foreman:
+			d.foremanChanged = true
 		default:
+			if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(path))); errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
 			d.code = append(d.code, path)
 		}
 	}
 	if b.Overflow {
-		d.envChanged, d.pfChanged, d.cfChanged = true, true, true
+		d.envChanged, d.pfChanged, d.cfChanged, d.foremanChanged = true, true, true, true
 	}
 	return d
 }
@@ -210,7 +228,15 @@ func (l *live) reload(ctx context.Context, sup *runner.Supervisor, d decision) {
 	say := func(err error) {
 		l.mux.Line(logmux.SystemName, fmt.Sprintf("%v; the processes keep running as they were", err))
 	}
-	a, err := Load(l.app.opts)
+	opts, sel := l.app.opts, l.plan.sel
+	if d.foremanChanged && l.reread != nil {
+		var err error
+		if opts, sel, err = l.reread(); err != nil {
+			say(err)
+			return
+		}
+	}
+	a, err := Load(opts)
 	if err != nil {
 		say(err)
 		return
@@ -220,7 +246,9 @@ func (l *live) reload(ctx context.Context, sup *runner.Supervisor, d decision) {
 		say(err)
 		return
 	}
-	specs, err := l.plan.specs(a, cf)
+	pl := *l.plan
+	pl.sel = sel
+	specs, err := pl.specs(a, cf)
 	if err != nil {
 		say(err)
 		return
@@ -232,7 +260,7 @@ func (l *live) reload(ctx context.Context, sup *runner.Supervisor, d decision) {
 		}
 		return
 	}
-	l.app, l.cf = a, cf
+	l.app, l.cf, l.plan = a, cf, &pl
 }
 
 // reloadReason says what a reload from old to a was for: which files
@@ -257,6 +285,9 @@ func reloadReason(old, a *App, d decision) string {
 	}
 	if d.cfChanged {
 		what = append(what, config.FileName+" changed")
+	}
+	if d.foremanChanged {
+		what = append(what, ".foreman changed")
 	}
 	return strings.Join(what, "; ")
 }
@@ -297,7 +328,7 @@ func (a *App) newWatcher(cf *config.File, o WatchOptions, mux *logmux.Mux) (*wat
 	// .gitignore leaves them out (.env usually is); the user's patterns
 	// come last and win.
 	var ignore []string
-	for _, f := range append(append([]string{}, a.EnvFiles...), a.ProcfilePath, filepath.Join(a.Root, config.FileName), filepath.Join(a.Root, ".env")) {
+	for _, f := range append(append([]string{}, a.EnvFiles...), a.ProcfilePath, filepath.Join(a.Root, config.FileName), filepath.Join(a.Root, ".env"), filepath.Join(a.Root, ".foreman")) {
 		if r, err := filepath.Rel(a.Root, absPath(f)); err == nil && filepath.IsLocal(r) {
 			ignore = append(ignore, "!/"+filepath.ToSlash(r))
 		}

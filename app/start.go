@@ -125,6 +125,9 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 		return &UsageError{Err: errors.New("--watch and --slug do not go together: --slug runs the built slug, --watch reloads the source"), Hint: "run ganger build again after a change, or start without --slug"}
 	}
 	l := &live{mux: fm.mux, plan: pl, app: a, cf: fm.cf}
+	if o.Watch != nil {
+		l.reread = o.Watch.Reread
+	}
 	// The control socket is taken first: a second start of the same app is
 	// told so, rather than that its ports are busy.
 	if o.Control != nil {

@@ -126,6 +126,16 @@ func start(c *cli.Context, st *streams) error {
 			return err
 		}
 		so.Watch = &app.WatchOptions{Debounce: debounce, Ignore: set.list("watch-ignore"), Leave: app.OutputFiles(st.out, st.err)}
+		so.Watch.Reread = func() (app.Options, app.Selection, error) {
+			// .foreman changed: resolve the app's options again.
+			_, o, err := loadOptions(c, st, need)
+			if err != nil {
+				return o, app.Selection{}, err
+			}
+			o.Command = "start --slug"
+			sel, err := app.Select(o.Formation, c.Args().Slice())
+			return o, sel, err
+		}
 	}
 	growOutputPipe(st.out)
 	ctx, sig, stop := formationSignals(c.Context)
