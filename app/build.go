@@ -25,6 +25,7 @@ type Build struct {
 	Stack    string
 	CacheDir string // "" for DefaultBuildpackCache
 	Tarball  string // build only: also write the slug as this tarball
+	Commit   string // build exactly this commit's tree (the pre-push hook's), not the working tree
 	Out      io.Writer
 }
 
@@ -75,6 +76,7 @@ func (a *App) BuildOptions(b Build, what string) (buildpack.BuildOptions, error)
 		Fetch:      buildpack.FetchOptions{CacheDir: cache, Refresh: b.Refresh, Environ: a.opts.Environ},
 		Stack:      b.Stack,
 		Tarball:    b.Tarball,
+		Commit:     b.Commit,
 		Out:        out,
 	}, nil
 }

@@ -36,12 +36,18 @@ func Check(o Options) (CheckResult, error) {
 		res.Entries = append(res.Entries, pf.Entries...)
 	}
 	res.EnvFiles = append(res.EnvFiles, EnvFiles(o, root)...)
-	if _, err := readEnv(env.FromEnviron(o.Environ), res.EnvFiles); err != nil {
+	if e, err := readEnv(env.FromEnviron(o.Environ), res.EnvFiles); err != nil {
+		problems = append(problems, err)
+	} else if err := e.CheckEntries(); err != nil {
+		problems = append(problems, err) // what no program could be given
+	}
+	// ganger.yml is checked against the Procfile even when it has problems
+	// of its own: a misspelt key must not hide an unknown process.
+	cf, err := config.ReadFile(RelPath(filepath.Join(root, config.FileName)))
+	if err != nil {
 		problems = append(problems, err)
 	}
-	if cf, err := config.ReadFile(RelPath(filepath.Join(root, config.FileName))); err != nil {
-		problems = append(problems, err)
-	} else if pf != nil {
+	if cf != nil && pf != nil {
 		if err := cf.Check(pf.Names(), watch.CheckGlob); err != nil {
 			problems = append(problems, err)
 		}

@@ -143,6 +143,9 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 		default:
 			l.srv = srv
 			defer srv.Close()
+			if d := srv.Displaced(); d != "" && o.Warn != nil {
+				fmt.Fprintf(o.Warn, "ganger: warning: %s belongs to another user; the control socket is in %s\n", d, filepath.Dir(srv.Socket()))
+			}
 		}
 	}
 	if !o.NoPortCheck {

@@ -49,17 +49,28 @@ func HookTarget(ctx context.Context, appDir string, environ []string) (hooksDir,
 
 // HookScript is the pre-push hook for the app at app (relative to the top
 // of the working tree, where git runs hooks, so the repository can move):
-// ganger check --boot, and ganger test too when withTest.
+// ganger check --boot of each commit pushed, and ganger test of it too when
+// withTest.
 func HookScript(app string, withTest bool) string {
+	dir := procfile.ShellQuote(app)
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n")
 	b.WriteString("# Written by \"ganger hook install\": checks the app before every git push.\n")
 	b.WriteString("# A failure stops the push; \"git push --no-verify\" skips this hook once.\n")
+	b.WriteString("# git gives one line per ref pushed: local ref, local commit, remote ref,\n")
+	b.WriteString("# remote commit. Each commit pushed is built as it is, without the\n")
+	b.WriteString("# working tree's uncommitted edits; a deleted ref (all zeros) has none.\n")
 	b.WriteString("set -e\n")
-	fmt.Fprintf(&b, "ganger check --boot -d %s\n", procfile.ShellQuote(app))
+	b.WriteString("checked=\n")
+	b.WriteString("while read -r lref lsha rref rsha; do\n")
+	b.WriteString("\tcase $lsha in *[!0]*) ;; *) continue ;; esac\n")
+	b.WriteString("\tcase \" $checked \" in *\" $lsha \"*) continue ;; esac\n")
+	b.WriteString("\tchecked=\"$checked $lsha\"\n")
+	fmt.Fprintf(&b, "\tganger check --boot --commit \"$lsha\" -d %s </dev/null\n", dir)
 	if withTest {
-		fmt.Fprintf(&b, "ganger test -d %s\n", procfile.ShellQuote(app))
+		fmt.Fprintf(&b, "\tganger test --commit \"$lsha\" -d %s </dev/null\n", dir)
 	}
+	b.WriteString("done\n")
 	return b.String()
 }
 

@@ -21,6 +21,7 @@ const ForemanFile = ".foreman"
 type Foreman struct {
 	Path   string // "" when there is no file
 	Values map[string]string
+	Lines  map[string]int // the line of each key
 }
 
 // ReadForeman reads dir/.foreman when it exists; a missing file is an empty
@@ -31,7 +32,7 @@ func ReadForeman(dir string, known []string) (*Foreman, error) {
 	path := filepath.Join(dir, ForemanFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &Foreman{Values: map[string]string{}}, nil
+		return &Foreman{Values: map[string]string{}, Lines: map[string]int{}}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -40,7 +41,7 @@ func ReadForeman(dir string, known []string) (*Foreman, error) {
 }
 
 func parseForeman(b []byte, path string, known []string) (*Foreman, error) {
-	fc := &Foreman{Path: path, Values: map[string]string{}}
+	fc := &Foreman{Path: path, Values: map[string]string{}, Lines: map[string]int{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, &LineError{Path: path, Line: yamlErrLine(err), Msg: cleanYAMLErr(err) + `; hint: it holds YAML such as "port: 5000"`}
@@ -59,6 +60,7 @@ func parseForeman(b []byte, path string, known []string) (*Foreman, error) {
 			sorted := slices.Sorted(slices.Values(known))
 			return nil, &LineError{Path: path, Line: k.Line, Msg: fmt.Sprintf("unknown option %q; hint: known options are %s", k.Value, strings.Join(sorted, ", "))}
 		}
+		fc.Lines[key] = k.Line
 		switch v.Kind {
 		case yaml.ScalarNode:
 			fc.Values[key] = v.Value

@@ -17,12 +17,13 @@ import (
 // buildpackFlags choose and fetch the buildpacks of build and test.
 func buildpackFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "buildpack", Aliases: []string{"b"}, Usage: "build with buildpack `REF` (repeatable, in order): a directory, file://PATH, a git URL[#REF], a tarball URL or namespace/name"},
+		&cli.StringSliceFlag{Name: "buildpack", Aliases: []string{"b"}, Usage: "build with buildpack `REF` (repeatable, in order): a directory, file://PATH, a git URL[#REF], a tarball URL or file (pinned with #sha256=HEX) or namespace/name"},
 		&cli.BoolFlag{Name: "refresh", Usage: "fetch git and tarball buildpacks again instead of using the cached copy"},
 		&cli.StringFlag{Name: "registry", Usage: "the URL `TEMPLATE` namespace/name expands to, with {namespace} and {name} (default: Heroku's buildpack registry)"},
 		&cli.StringSliceFlag{Name: "detect", Usage: "the ordered buildpack `REF`s tried by bin/detect when nothing names one (default: the platform's languages; empty: no detection)"},
 		&cli.StringFlag{Name: "stack", Usage: "the `STACK` the buildpacks see (default: STACK from the env files, else heroku-24)"},
 		&cli.StringFlag{Name: "buildpack-cache", Usage: "the `DIR` fetched buildpacks are cached in (default: ganger/buildpacks in the user cache dir)"},
+		&cli.StringFlag{Name: "commit", Usage: "build exactly this commit's tree (`REV`: a commit, branch or tag), not the working tree: what a push sends"},
 	}
 }
 
@@ -31,8 +32,9 @@ func buildCommand(st *streams) *cli.Command {
 		Name:  "build",
 		Usage: "build the app with buildpacks into the slug .ganger/slug",
 		Description: `Builds the app the way the platform does, with classic buildpacks (bin/detect,
-bin/compile, bin/release), on this machine: a copy of the app (without .git, .ganger and
-what .slugignore lists) is compiled in a fresh build dir with a persistent cache dir
+bin/compile, bin/release), on this machine: the files git would send (tracked, and untracked
+but not ignored; outside git, what .gitignore allows; never an untracked env file), less
+what .slugignore lists, or with --commit REV exactly that commit's tree, are compiled in a fresh build dir with a persistent cache dir
 (.ganger/cache) and an ENV_DIR holding the env files' variables. Only when every step
 succeeds does the result replace the slug .ganger/slug (with its metadata,
 .ganger-slug.json); a failure names the buildpack and the phase, exits 1 and keeps the
@@ -52,7 +54,7 @@ Examples:
    ganger build --tarball slug.tgz         # also write the slug as a tarball
    ganger start --slug                     # then run it`,
 		Flags: append(append(appFlags(), buildpackFlags()...),
-			&cli.StringFlag{Name: "tarball", Usage: "also write the slug as a gzipped tarball `FILE` (.slugignore and .git left out)"}),
+			&cli.StringFlag{Name: "tarball", Usage: "also write the slug as a gzipped tarball `FILE`, mode 0600 (.slugignore and .git left out)"}),
 		Action: func(c *cli.Context) error {
 			return runBuild(c, st)
 		},
@@ -95,7 +97,9 @@ func loadBuild(c *cli.Context, st *streams, what string) (*app.App, buildpack.Bu
 		return nil, buildpack.BuildOptions{}, err
 	}
 	if what == "build" {
-		b.Tarball = set.str("tarball", "")
+		if b.Tarball, err = set.outputPath("tarball"); err != nil {
+			return nil, buildpack.BuildOptions{}, err
+		}
 	}
 	bo, err := a.BuildOptions(b, what)
 	return a, bo, err
@@ -103,11 +107,16 @@ func loadBuild(c *cli.Context, st *streams, what string) (*app.App, buildpack.Bu
 
 // buildOptions reads the flags that choose and fetch the buildpacks.
 func buildOptions(c *cli.Context, set *settings, st *streams) (app.Build, error) {
+	cache, err := set.outputPath("buildpack-cache")
+	if err != nil {
+		return app.Build{}, err
+	}
 	b := app.Build{
 		Buildpacks: set.list("buildpack"),
 		Registry:   set.str("registry", ""),
 		Stack:      set.str("stack", ""),
-		CacheDir:   set.str("buildpack-cache", ""),
+		CacheDir:   cache,
+		Commit:     c.String("commit"),
 		Out:        st.out,
 	}
 	if c.IsSet("buildpack") {
@@ -122,7 +131,6 @@ func buildOptions(c *cli.Context, set *settings, st *streams) (app.Build, error)
 		d := set.list("detect")
 		b.Detect = &d
 	}
-	var err error
 	b.Refresh, err = set.bool("refresh")
 	return b, err
 }

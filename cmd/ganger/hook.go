@@ -33,7 +33,7 @@ Examples:
 				Flags: []cli.Flag{
 					root,
 					&cli.BoolFlag{Name: "test", Usage: "also run ganger test before every push"},
-					&cli.BoolFlag{Name: "force", Usage: "replace a pre-push hook ganger did not write"},
+					&cli.BoolFlag{Name: "force", Usage: "replace a pre-push hook ganger did not write (it is kept as pre-push.ganger-backup)"},
 				},
 				Action: func(c *cli.Context) error {
 					return installHook(c, st)
@@ -74,9 +74,13 @@ func installHook(c *cli.Context, st *streams) error {
 		return err
 	}
 	withTest := c.Bool("test")
-	path, err := buildpack.InstallHook(dir, buildpack.HookScript(appDir, withTest), c.Bool("force"))
+	res, err := buildpack.InstallHookWithBackup(dir, buildpack.HookScript(appDir, withTest), c.Bool("force"))
 	if err != nil {
 		return fmt.Errorf("hook install: %w", err)
+	}
+	path := res.Path
+	if res.Backup != "" {
+		fmt.Fprintf(st.out, "kept the previous pre-push hook as %s\n", app.RelPath(res.Backup))
 	}
 	runs := "ganger check --boot"
 	if withTest {

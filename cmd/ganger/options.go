@@ -71,7 +71,7 @@ func loadSettings(c *cli.Context, st *streams, need app.Need) (*settings, error)
 
 // perInvocation are the flags only the command line sets: what to do this
 // once (--force, --json, ...), never a default for the app.
-var perInvocation = []string{"help", "force", "json", "reveal", "shell", "boot", "test"}
+var perInvocation = []string{"help", "force", "json", "reveal", "shell", "boot", "test", "commit"}
 
 // knownOptions are the long names of every flag of every command but
 // perInvocation: what a .foreman file may set.
@@ -134,6 +134,24 @@ func (s *settings) path(name string) string {
 		return filepath.Join(s.root, v)
 	}
 	return v
+}
+
+// outputPath is path for an option naming where ganger writes (--tarball,
+// --buildpack-cache). A .foreman file comes with the repository, so it may
+// only name a place inside the app: a cloned repository must not make
+// ganger overwrite a file elsewhere.
+func (s *settings) outputPath(name string) (string, error) {
+	p := s.path(name)
+	if _, fromFile, _ := s.lookupFrom(name); !fromFile || p == "" {
+		return p, nil
+	}
+	if rel, err := filepath.Rel(s.root, filepath.Clean(p)); err != nil || !filepath.IsLocal(rel) {
+		return "", &app.UsageError{
+			Err:  fmt.Errorf("%s:%d: %s names %s, outside the app", s.file.Path, s.file.Lines[name], name, p),
+			Hint: fmt.Sprintf(".foreman comes with the repository, so it may only name places inside the app; to write elsewhere, say so on the command line: --%s %s", name, p),
+		}
+	}
+	return p, nil
 }
 
 // paths is path for a comma-separated or repeated option.
