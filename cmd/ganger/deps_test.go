@@ -47,7 +47,7 @@ func TestLayering(t *testing.T) {
 		"export":         inner("env", "procfile"),                                    // no runner
 		"app": inner("procfile", "env", "config", "buildpack", "export", // no CLI, no terminal
 			"runner", "runner/control", "runner/logmux", "runner/ports", "runner/watch"),
-		"cmd/ganger": append(inner("app", "buildpack", "config", "export", "procfile", "env", "runner", "runner/control"),
+		"cmd/ganger": append(inner("app", "buildpack", "config", "export", "procfile", "env", "runner", "runner/control", "runner/logmux"),
 			"github.com/urfave/cli/v2", "github.com/mattn/go-isatty", sys),
 	}
 	standard := func(p string) bool { return !strings.Contains(strings.Split(p, "/")[0], ".") }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gangerdev/ganger/app"
 	"github.com/gangerdev/ganger/env"
+	"github.com/gangerdev/ganger/runner/logmux"
 )
 
 func envCommand(st *streams) *cli.Command {
@@ -107,7 +108,7 @@ func printEnv(st *streams, e *env.Env, reveal, asJSON, shell bool) error {
 		if !v.Masked {
 			val = env.Quote(v.Value)
 		}
-		lines[i] = v.Key + "=" + val
+		lines[i] = v.Key + "=" + logmux.Escape(val)
 		if n := len(lines[i]); n <= maxAlign && n > width {
 			width = n
 		}
@@ -119,7 +120,7 @@ func printEnv(st *streams, e *env.Env, reveal, asJSON, shell bool) error {
 			src = fmt.Sprintf("%s:%d", v.Source, v.Line)
 		}
 		pad := max(width-len(lines[i]), 0) + 2
-		fmt.Fprintf(w, "%s%s# %s\n", lines[i], strings.Repeat(" ", pad), src)
+		fmt.Fprintf(w, "%s%s# %s\n", lines[i], strings.Repeat(" ", pad), logmux.Escape(src))
 	}
 	return w.Flush()
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/gangerdev/ganger/app"
+	"github.com/gangerdev/ganger/runner/logmux"
 	"github.com/mattn/go-isatty"
 )
 
@@ -70,11 +71,11 @@ func exitCode(err error, stderr io.Writer) int {
 	var ee *app.ExitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
-			fmt.Fprintf(stderr, "ganger: %v\n", ee.Err)
+			fmt.Fprintf(stderr, "ganger: %s\n", logmux.Escape(ee.Err.Error()))
 		}
 		return ee.Code
 	}
-	fmt.Fprintf(stderr, "ganger: %v\n", err)
+	fmt.Fprintf(stderr, "ganger: %s\n", logmux.Escape(err.Error()))
 	var ue *app.UsageError
 	if errors.As(err, &ue) || isCLIUsageError(err) {
 		return 2

@@ -188,8 +188,11 @@ func (l *lineWriter) WriteLines(p []byte) error {
 	return err
 }
 
-// Line writes one line of text under name (a process or SystemName).
+// Line writes one line of ganger's own text under name (a process or
+// SystemName). Control characters in it are escaped (see Escape): it may
+// quote a file name or a value from the repository.
 func (m *Mux) Line(name, text string) error {
+	text = Escape(text)
 	pre := m.prefixFor(name)
 	var ts []byte
 	if m.opts.Timestamp {
