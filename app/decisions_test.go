@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,7 +93,20 @@ func TestReloadDecisions(t *testing.T) {
 			if got := [3]bool{d.envChanged, d.pfChanged, d.cfChanged}; got != tt.reload {
 				t.Errorf("reload env, Procfile, ganger.yml = %v, want %v", got, tt.reload)
 			}
-			types, reason := d.restarts(a, testConfig(t, yml))
+			types, paths := d.restarts(a, testConfig(t, yml))
+			var changed []string
+			for _, t := range types {
+				for _, p := range paths[t] {
+					if !slices.Contains(changed, p) {
+						changed = append(changed, p)
+					}
+				}
+			}
+			slices.Sort(changed)
+			reason := ""
+			if len(types) > 0 {
+				reason = describeChange(changed, d.overflow)
+			}
 			if !slices.Equal(types, tt.restart) || reason != tt.reason {
 				t.Errorf("restarts %v (%q), want %v (%q)", types, reason, tt.restart, tt.reason)
 			}
@@ -215,5 +229,42 @@ func TestProblems(t *testing.T) {
 	}
 	if p := Problems(errors.New("plain")); len(p) != 1 || p[0].Message != "plain" || p[0].File != "" {
 		t.Errorf("Problems(plain) = %+v", p)
+	}
+}
+
+// TestLoopGuard: changes to the same file right after each start, three
+// times in a row, stop restarting the type for that file; a change long
+// after a start, or to another file, is a real edit.
+func TestLoopGuard(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	g := newLoopGuard(200 * time.Millisecond)
+	step := func(paths []string, startedAgo time.Duration, wantOK bool) string {
+		t.Helper()
+		t0 = t0.Add(10 * time.Second)
+		ok, msg := g.check("web", g.filter("web", paths), t0.Add(-startedAgo), t0)
+		if ok != wantOK {
+			t.Fatalf("check(%v, started %v ago) = %v, want %v", paths, startedAgo, ok, wantOK)
+		}
+		return msg
+	}
+	self := []string{"started.txt"}
+	step(self, time.Hour, true)                           // an edit long after the start
+	step(self, 300*time.Millisecond, true)                // 1st right after a start
+	step(self, 300*time.Millisecond, true)                // 2nd
+	step([]string{"main.go"}, 300*time.Millisecond, true) // another file: the count starts again
+	step(self, 300*time.Millisecond, true)                // the same as last time? no: not counted
+	step(self, 300*time.Millisecond, true)                // 1st
+	step(self, 300*time.Millisecond, true)                // 2nd
+	msg := step(self, 300*time.Millisecond, false)        // 3rd in a row: given up
+	for _, want := range []string{"web restarts itself", "started.txt", "--watch-ignore /started.txt", "watch_ignore"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	if got := g.filter("web", []string{"started.txt", "main.go"}); !slices.Equal(got, []string{"main.go"}) {
+		t.Errorf("after giving up, filter = %v, want only main.go", got)
+	}
+	if got := g.filter("worker", self); !slices.Equal(got, self) {
+		t.Errorf("another type's filter = %v, want it unmuted", got)
 	}
 }

@@ -40,6 +40,7 @@ type live struct {
 	srv     *control.Server
 	watcher *watch.Watcher
 	reread  func() (Options, Selection, error)
+	loops   *loopGuard // owned by the watch goroutine
 
 	// Owned by the watch goroutine.
 	app *App
@@ -143,31 +144,37 @@ func classify(a *App, root string, b watch.Batch) decision {
 	return d
 }
 
-// restarts are the types of a (configured by cf) that the change restarts,
-// in Procfile order, and the reason to give.
-func (d decision) restarts(a *App, cf *config.File) (types []string, reason string) {
+// restarts are, for each type of a (configured by cf) that the change
+// restarts, the paths that concern it; the types in Procfile order.
+func (d decision) restarts(a *App, cf *config.File) (types []string, paths map[string][]string) {
 	if len(d.code) == 0 && !d.overflow {
-		return nil, ""
+		return nil, nil
 	}
+	paths = map[string][]string{}
 	for _, t := range a.Procfile.Names() {
-		if concerns(cf.For(t), d.code, d.overflow) {
+		pc := cf.For(t)
+		var mine []string
+		for _, p := range d.code {
+			if concerns(pc, []string{p}, false) {
+				mine = append(mine, p)
+			}
+		}
+		if len(mine) > 0 || d.overflow && concerns(pc, nil, true) {
 			types = append(types, t)
+			paths[t] = mine
 		}
 	}
-	if len(types) == 0 {
-		return nil, ""
-	}
-	return types, describeChange(d.code, d.overflow)
+	return types, paths
 }
 
 // changed acts on one batch: reload first, then restart what the change
-// concerns in the formation as it now is.
+// concerns in the formation as it now is, unless a type restarts itself.
 func (l *live) changed(ctx context.Context, sup *runner.Supervisor, b watch.Batch) {
 	d := classify(l.app, l.watcher.Root(), b)
 	if d.reload() {
 		l.reload(ctx, sup, d)
 	}
-	types, reason := d.restarts(l.app, l.cf)
+	types, paths := d.restarts(l.app, l.cf)
 	if len(types) == 0 {
 		return
 	}
@@ -175,16 +182,41 @@ func (l *live) changed(ctx context.Context, sup *runner.Supervisor, b watch.Batc
 	if err != nil {
 		return
 	}
-	var names []string
-	for _, s := range running {
-		// A process stopped with "ganger stop" stays stopped until
-		// "ganger restart"; a crashed one is started again.
-		if slices.Contains(types, s.Type) && s.State != runner.StateStopped {
-			names = append(names, s.Name)
+	now := time.Now()
+	var names, changed []string
+	for _, t := range types {
+		mine := paths[t]
+		if !d.overflow {
+			if mine = l.loops.filter(t, mine); len(mine) == 0 {
+				continue
+			}
+			var started time.Time
+			for _, s := range running {
+				if s.Type == t && s.Started.After(started) {
+					started = s.Started
+				}
+			}
+			if ok, msg := l.loops.check(t, mine, started, now); !ok {
+				l.mux.Line(logmux.SystemName, msg)
+				continue
+			}
+		}
+		for _, p := range mine {
+			if !slices.Contains(changed, p) {
+				changed = append(changed, p)
+			}
+		}
+		for _, s := range running {
+			// A process stopped with "ganger stop" stays stopped until
+			// "ganger restart"; a crashed one is started again.
+			if s.Type == t && s.State != runner.StateStopped {
+				names = append(names, s.Name)
+			}
 		}
 	}
 	if len(names) > 0 {
-		if err := sup.Restart(ctx, names, reason); err != nil && !errors.Is(err, runner.ErrShuttingDown) && ctx.Err() == nil {
+		slices.Sort(changed)
+		if err := sup.Restart(ctx, names, describeChange(changed, d.overflow)); err != nil && !errors.Is(err, runner.ErrShuttingDown) && ctx.Err() == nil {
 			l.mux.Line(logmux.SystemName, "restart failed: "+err.Error())
 		}
 	}

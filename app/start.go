@@ -127,6 +127,7 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 	l := &live{mux: fm.mux, plan: pl, app: a, cf: fm.cf}
 	if o.Watch != nil {
 		l.reread = o.Watch.Reread
+		l.loops = newLoopGuard(o.Watch.Debounce)
 	}
 	// The control socket is taken first: a second start of the same app is
 	// told so, rather than that its ports are busy.
