@@ -35,8 +35,8 @@ func TestSlugFormation(t *testing.T) {
 		{"default web only", entries("worker", "web"), []string{"web"}, nil},
 		{"default console left out", entries("web", "console"), []string{"console"}, procfile.Formation{"all": 1, "console": 0}},
 		{"only defaults: web of them", entries("web", "console", "rake"), []string{"web", "console", "rake"}, procfile.Formation{"all": 1, "console": 0, "rake": 0}},
-		{"only non-web defaults: all of them", entries("console", "rake"), []string{"console", "rake"}, nil},
-		{"release in the Procfile does not count", entries("release", "console"), []string{"console"}, nil},
+		{"only non-web defaults: none, as on the platform", entries("console", "rake"), []string{"console", "rake"}, procfile.Formation{"all": 0}},
+		{"release in the Procfile does not count", entries("release", "console"), []string{"console"}, procfile.Formation{"all": 0}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := slugFormation(tt.entries, tt.defaults)

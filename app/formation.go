@@ -88,12 +88,19 @@ func newPlan(sel Selection, pol Policies) *plan {
 // specs builds one Spec per instance the plan selects.
 func (pl *plan) specs(a *App, cf *config.File) ([]runner.Spec, error) {
 	sel := pl.sel
-	if a.Slug != nil && !sel.explicit() {
+	fromDefaults := a.Slug != nil && !sel.explicit()
+	if fromDefaults {
 		sel.Formation = slugFormation(a.Procfile.Entries, a.slugDefaults)
 	}
 	insts, err := procfile.Instances(a.Procfile, sel.Types, sel.Formation, a.Port)
 	if err != nil {
 		return nil, &UsageError{Err: err}
+	}
+	if len(insts) == 0 && fromDefaults && len(a.slugDefaults) > 0 {
+		return nil, &UsageError{
+			Err:  fmt.Errorf("nothing to start: the slug has no Procfile types but release, and its buildpacks' default process types (%s) include no web, the only one the platform starts on a first deploy", strings.Join(a.slugDefaults, ", ")),
+			Hint: fmt.Sprintf("name the types to start, such as ganger start --slug %s, or start them all with -m all=1", a.slugDefaults[0]),
+		}
 	}
 	if len(insts) == 0 {
 		return nil, &UsageError{Err: errors.New("nothing to start: every process type is scaled to 0"), Hint: "use -m to choose counts, such as -m all=1"}

@@ -73,7 +73,7 @@ func (a *App) slugProcfile(s *buildpack.Slug) (pf *procfile.Procfile, added []st
 		pf.Entries = append(pf.Entries, procfile.Entry{Name: d.Name, Command: d.Command})
 		added = append(added, d.Name)
 	}
-	if len(pf.Entries) == 0 {
+	if len(pf.Entries) == 0 && !a.opts.ProcfileOptional { // a one-off needs none
 		return nil, nil, fmt.Errorf("%s: nothing to run: the slug has no %s and its buildpacks declared no default process types; hint: add a Procfile and run ganger build again", what, rel)
 	}
 	return pf, added, nil
@@ -99,8 +99,8 @@ func releaseConfig(s *buildpack.Slug) []env.Var {
 // is given: the types of the slug's Procfile and, of the default process
 // types it lacks, only web, as the platform scales up only web on a first
 // deploy (the others are there to be named: start --slug console, run
-// --slug console). When that leaves nothing, every type. nil means one of
-// each (release aside).
+// --slug console). nil means one of each (release aside); a formation of
+// zeros, when that leaves nothing, as the platform would start nothing.
 func slugFormation(entries []procfile.Entry, defaults []string) procfile.Formation {
 	f := procfile.Formation{"all": 1}
 	left := len(entries) - len(defaults)
@@ -117,7 +117,10 @@ func slugFormation(entries []procfile.Entry, defaults []string) procfile.Formati
 	if hasRelease && !slices.Contains(defaults, procfile.Release) {
 		left--
 	}
-	if left <= 0 || len(f) == 1 {
+	switch {
+	case left <= 0:
+		return procfile.Formation{"all": 0}
+	case len(f) == 1:
 		return nil
 	}
 	return f
