@@ -50,12 +50,14 @@ func BootCheck(ctx context.Context, o BootOptions) ([]BootRow, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Its own slug: a start --slug running meanwhile keeps its own.
+		bo.SlugDir = buildpack.CheckSlugDir
 		began := time.Now()
 		_, err = buildpack.Build(ctx, bo)
 		if code := InterruptCode(context.Cause(ctx)); code != 0 {
 			return nil, &ExitError{Code: code, Err: errors.New("check --boot interrupted")}
 		}
-		row := BootRow{Name: "build", Pass: err == nil, Took: time.Since(began), Detail: "slug in " + RelPath(filepath.Join(a.Root, buildpack.SlugDir))}
+		row := BootRow{Name: "build", Pass: err == nil, Took: time.Since(began), Detail: "slug in " + RelPath(filepath.Join(a.Root, buildpack.CheckSlugDir))}
 		if err != nil {
 			row.Detail = err.Error()
 			return append(rows, row), &ExitError{Code: 1, Err: BuildFailure("check --boot", a.Root, err)}
@@ -64,6 +66,9 @@ func BootCheck(ctx context.Context, o BootOptions) ([]BootRow, error) {
 	}
 	lo := o.Options
 	lo.Slug, lo.Command = true, "check --boot"
+	if o.Build != nil {
+		lo.SlugDir = buildpack.CheckSlugDir
+	}
 	a, err := Load(lo)
 	if err != nil {
 		return nil, err
@@ -78,8 +83,14 @@ func BootCheck(ctx context.Context, o BootOptions) ([]BootRow, error) {
 		return nil, err
 	}
 	if !o.NoPortCheck {
-		if err := checkPorts(fm.specs); err != nil {
+		// The check runs while you develop, beside a ganger start holding
+		// the app's ports: it takes free ones of its own, and says which.
+		from := a.Port
+		if err := a.freePorts(pl, fm); err != nil {
 			return nil, err
+		}
+		if a.Port != from {
+			fm.mux.Line(logmux.SystemName, fmt.Sprintf("ports from %d are in use (a running start?): the boot check uses ports from %d", from, a.Port))
 		}
 	}
 	if fm.release != nil {
@@ -128,6 +139,38 @@ func BootCheck(ctx context.Context, o BootOptions) ([]BootRow, error) {
 		}
 	}
 	return rows, nil
+}
+
+// freePorts moves a's base port, by steps of 1000, to the first one where
+// every PORT of the formation is free, and rebuilds fm's specs for it.
+func (a *App) freePorts(pl *plan, fm *formation) error {
+	from := a.Port
+	var first error
+	for base := from; base+100*len(a.Procfile.Entries) < 65536; base += 1000 {
+		a.Port = base
+		specs, err := pl.specs(a, fm.cf)
+		if err != nil {
+			return err
+		}
+		release, err := a.releasePhase(pl.sel, false)
+		if err != nil {
+			return err
+		}
+		all := specs
+		if release != nil {
+			all = append([]runner.Spec{*release}, specs...)
+		}
+		err = checkPorts(all)
+		if err == nil {
+			fm.specs, fm.release = specs, release
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	a.Port = from
+	return first
 }
 
 // bootSink shows the processes' output as start does and hands their

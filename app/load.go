@@ -39,6 +39,9 @@ type Options struct {
 	ProcfileOptional bool
 	// Slug loads the slug of "ganger build" and runs the app from it.
 	Slug bool
+	// SlugDir is where that slug is, relative to the root; "" means
+	// buildpack.SlugDir (check --boot builds into its own).
+	SlugDir string
 	// Command names the command in messages: "start --slug".
 	Command string
 }

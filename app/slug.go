@@ -26,7 +26,11 @@ const SourceRelease = "release"
 // Load overlays the env files on that. instanceVars then sets HOME to the
 // slug and command runs through the slug's profile.
 func (a *App) useSlug(base *env.Env) error {
-	s, err := buildpack.LoadSlug(a.Root)
+	dir := a.opts.SlugDir
+	if dir == "" {
+		dir = buildpack.SlugDir
+	}
+	s, err := buildpack.LoadSlugAt(a.Root, dir)
 	if err != nil {
 		return fmt.Errorf("%s: %w", a.opts.Command, err)
 	}

@@ -121,6 +121,14 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 	if err != nil {
 		return err
 	}
+	if a.Slug != nil {
+		// A build meanwhile keeps this slug for us (see buildpack.Slug.Hold).
+		release, err := a.Slug.Hold()
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.opts.Command, err)
+		}
+		defer release()
+	}
 	if o.Watch != nil && a.Slug != nil {
 		return &UsageError{Err: errors.New("--watch and --slug do not go together: --slug runs the built slug, --watch reloads the source"), Hint: "run ganger build again after a change, or start without --slug"}
 	}

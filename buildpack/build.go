@@ -24,6 +24,7 @@ import (
 const (
 	GangerDir    = ".ganger"
 	SlugDir      = ".ganger/slug"      // the last successful build
+	CheckSlugDir = ".ganger/check/slug" // the last build of check --boot
 	BuildLogFile = ".ganger/build.log" // the whole log of the last build
 	TestLogFile  = ".ganger/test.log"  // the whole log of the last test run
 	ArtifactsDir = ".ganger/test-artifacts"
@@ -93,6 +94,10 @@ type BuildOptions struct {
 	// SOURCE_VERSION is then the commit unless SourceVersion is set. It is
 	// what a pre-push hook should build: the commit being pushed.
 	Commit string
+	// SlugDir is where the slug goes, relative to AppDir; "" means SlugDir.
+	// check --boot builds into CheckSlugDir, leaving the slug a running
+	// start --slug uses alone.
+	SlugDir string
 }
 
 // BuildError is a failed build step: which buildpack, which phase, and the
@@ -196,12 +201,24 @@ func Build(ctx context.Context, opts BuildOptions) (_ *Slug, err error) {
 			return nil, s.fail("", PhaseTarball, -1, err)
 		}
 	}
-	if err := swapDir(s.buildDir, filepath.Join(s.appDir, SlugDir)); err != nil {
+	slugDir := opts.SlugDir
+	if slugDir == "" {
+		slugDir = SlugDir
+	}
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(s.appDir, slugDir)), 0o700); err != nil {
+		return nil, s.fail("", PhaseSwap, -1, err)
+	}
+	kept, err := swapDir(s.buildDir, filepath.Join(s.appDir, slugDir))
+	if err != nil {
 		return nil, s.fail("", PhaseSwap, -1, err)
 	}
 	s.printSummary("Build succeeded", meta)
-	fmt.Fprintf(s.out, "-----> Slug ready: %s\n", filepath.Join(opts.AppDir, SlugDir))
-	return LoadSlug(s.appDir)
+	if kept != "" {
+		rel, _ := filepath.Rel(s.appDir, kept)
+		fmt.Fprint(s.out, keptNote(filepath.Join(opts.AppDir, rel)))
+	}
+	fmt.Fprintf(s.out, "-----> Slug ready: %s\n", filepath.Join(opts.AppDir, slugDir))
+	return LoadSlugAt(s.appDir, slugDir)
 }
 
 // session is one build or test run: its workspace, log and state. It is

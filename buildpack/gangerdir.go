@@ -25,7 +25,7 @@ type gangerPath struct {
 // one, pointing anywhere) nor another user's.
 func gangerPaths() []gangerPath {
 	return []gangerPath{
-		{SlugDir, true}, {CacheDirName, true}, {TestCacheDir, true}, {ArtifactsDir, true},
+		{SlugDir, true}, {filepath.Dir(CheckSlugDir), true}, {CheckSlugDir, true}, {CacheDirName, true}, {TestCacheDir, true}, {ArtifactsDir, true},
 		{BuildpackCacheDir, true}, {BuildLogFile, false}, {TestLogFile, false},
 		{BuildLockFile, false}, {TestLockFile, false},
 	}

@@ -18,22 +18,25 @@ type Slug struct {
 
 // LoadSlug reads the slug of the app in appDir (.ganger/slug and its
 // SlugMetaFile).
-func LoadSlug(appDir string) (*Slug, error) {
+func LoadSlug(appDir string) (*Slug, error) { return LoadSlugAt(appDir, SlugDir) }
+
+// LoadSlugAt reads the slug in slugDir (relative to appDir).
+func LoadSlugAt(appDir, slugDir string) (*Slug, error) {
 	abs, err := filepath.Abs(appDir)
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(abs, SlugDir)
+	dir := filepath.Join(abs, slugDir)
 	data, err := os.ReadFile(filepath.Join(dir, SlugMetaFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no slug in %s; hint: run \"ganger build\" first", filepath.Join(appDir, SlugDir))
+		return nil, fmt.Errorf("no slug in %s; hint: run \"ganger build\" first", filepath.Join(appDir, slugDir))
 	}
 	if err != nil {
 		return nil, err
 	}
 	s := &Slug{Dir: dir}
 	if err := json.Unmarshal(data, &s.Meta); err != nil {
-		return nil, fmt.Errorf("%s: %w; hint: run \"ganger build\" again", filepath.Join(appDir, SlugDir, SlugMetaFile), err)
+		return nil, fmt.Errorf("%s: %w; hint: run \"ganger build\" again", filepath.Join(appDir, slugDir, SlugMetaFile), err)
 	}
 	if p := filepath.Join(dir, "Procfile"); fileExists(p) {
 		s.Procfile = p

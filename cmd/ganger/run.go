@@ -60,6 +60,13 @@ slug's Procfile and the buildpacks' default process types.`,
 			if a.ProcfileErr != nil {
 				fmt.Fprintf(st.err, "ganger: warning: %v\nganger: the one-off runs without the Procfile\n", a.ProcfileErr)
 			}
+			if a.Slug != nil {
+				release, err := a.Slug.Hold() // a build meanwhile keeps it
+				if err != nil {
+					return err
+				}
+				defer release()
+			}
 			one, err := a.OneOff(args)
 			if err != nil {
 				return err
