@@ -23,10 +23,10 @@ import (
 // Paths relative to the app dir, and names inside the slug.
 const (
 	GangerDir    = ".ganger"
-	SlugDir      = ".ganger/slug"      // the last successful build
+	SlugDir      = ".ganger/slug"       // the last successful build
 	CheckSlugDir = ".ganger/check/slug" // the last build of check --boot
-	BuildLogFile = ".ganger/build.log" // the whole log of the last build
-	TestLogFile  = ".ganger/test.log"  // the whole log of the last test run
+	BuildLogFile = ".ganger/build.log"  // the whole log of the last build
+	TestLogFile  = ".ganger/test.log"   // the whole log of the last test run
 	ArtifactsDir = ".ganger/test-artifacts"
 	CacheDirName = ".ganger/cache" // CACHE_DIR of builds, kept between them
 	TestCacheDir = ".ganger/test-cache"
