@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -69,10 +66,12 @@ func runBuild(c *cli.Context, st *streams) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := interruptible(c.Context)
+	// The first interrupt cancels ctx, which ends the running buildpack's
+	// process group.
+	ctx, _, stop := formationSignals(c.Context)
 	defer stop()
 	if _, err := buildpack.Build(ctx, bo); err != nil {
-		if code := stop(); code != 0 {
+		if code := app.InterruptCode(context.Cause(ctx)); code != 0 {
 			return &app.ExitError{Code: code, Err: errors.New("build interrupted; the previous slug is unchanged")}
 		}
 		return app.BuildFailure("build", a.Root, err)
@@ -133,30 +132,4 @@ func buildOptions(c *cli.Context, set *settings, st *streams) (app.Build, error)
 	}
 	b.Refresh, err = set.bool("refresh")
 	return b, err
-}
-
-// interruptible is ctx cancelled by SIGINT, SIGTERM or SIGHUP, which end
-// the running buildpack's process group. stop releases the signals and
-// returns 128+n when signal n ended the context, else 0.
-func interruptible(ctx context.Context) (context.Context, func() int) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case s := <-sigs:
-			cancel(app.Interrupt{Signal: s.(syscall.Signal)})
-		case <-done:
-		}
-	}()
-	stopped := false
-	return ctx, func() int {
-		if !stopped {
-			stopped = true
-			signal.Stop(sigs)
-			close(done)
-		}
-		return app.InterruptCode(context.Cause(ctx))
-	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -40,10 +41,10 @@ Examples:
 			if err != nil {
 				return err
 			}
-			ctx, stop := interruptible(c.Context)
+			ctx, _, stop := formationSignals(c.Context)
 			defer stop()
 			code, err := buildpack.Test(ctx, bo)
-			if sig := stop(); sig != 0 {
+			if sig := app.InterruptCode(context.Cause(ctx)); sig != 0 {
 				return &app.ExitError{Code: sig, Err: errors.New("test run interrupted")}
 			}
 			if err != nil {
