@@ -63,7 +63,8 @@ func TestScripts(t *testing.T) {
 			e.Setenv("FORCE_COLOR", "")
 			// Scripts run in parallel and share the default ports: two
 			// pre-flight checks binding 5000 at the same instant would
-			// fail each other. port_busy.txtar turns the check back on.
+			// fail each other. port_busy.txtar turns the check back on, and
+			// so does boot.txtar, whose ports come from freeport.
 			e.Setenv("GANGER_NO_PORT_CHECK", "true")
 			// A -race build sleeps a second as it exits with 0, to catch
 			// races at exit. Every ganger, fakeproc and status in a script
@@ -511,7 +512,11 @@ func ctrlcMain() {
 		close(exited)
 	}()
 	fail := func(format string, args ...any) {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // its group: it leads the session
+		select {
+		case <-exited:
+		default:
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // its group: it leads the session
+		}
 		fmt.Fprintf(os.Stderr, "ctrlc: %s\n--- the terminal showed:\n%s\n--- end of the terminal\n",
 			fmt.Sprintf(format, args...), showTerminal(term.String()))
 		os.Exit(1)
@@ -575,11 +580,6 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// statusKillAfter is how long status waits, after passing on testscript's
-// signal, before it kills the command: a failed script ends promptly and
-// shows its log even when ganger does not stop.
-const statusKillAfter = 20 * time.Second
-
 // describeTTY says whether stdout and stdin are terminals and, for a
 // terminal, its size, whether it is the controlling one and whether this
 // process leads the session.
@@ -603,6 +603,11 @@ func describeTTY() string {
 	}
 	return s
 }
+
+// statusKillAfter is how long status waits, after passing on testscript's
+// signal, before it kills the command: a failed script ends promptly and
+// shows its log even when ganger does not stop.
+const statusKillAfter = 20 * time.Second
 
 // statusMain runs "status COMMAND [ARGS...]": it runs the command with the
 // same stdio, passes on the signals testscript sends when a script fails (so a
