@@ -1,11 +1,13 @@
 // Package app is the app as the platform sees it, between the command line
 // and the packages that do the work.
 //
-// It owns loading an app (its Procfile, env files, ganger.yml and, when
-// asked, the slug of "ganger build") from typed Options; the formation and
-// each instance's environment; the release phase; running a formation from a
-// context.Context and an output writer; the reload decisions of --watch; the
-// verdicts of the boot check; and what "ganger export", "ganger check" and
+// It owns finding an app (Find: -d, -f, else the nearest directory up with a
+// Procfile) and loading it from typed Options (its Procfile, env files,
+// ganger.yml and, when asked, the slug of "ganger build"); the formation and
+// each instance's environment; the release phase; running a formation from
+// a context.Context and an output writer (Start); the reload decisions of
+// --watch, a process restarting itself included; the boot check and its
+// verdicts (BootCheck); and what "ganger export", "ganger check" and
 // "ganger run" need.
 //
 // It knows nothing of flags, GANGER_* variables, .foreman, terminals or
