@@ -48,6 +48,18 @@ func GrowPipe(f *os.File, size int) {
 	})
 }
 
+// hungUp reports whether no process holds the other end of the pipe or
+// terminal fd any more (it polls as POLLHUP). Everything written to it is
+// then either waiting or on its way to the reader, and a read ends with EOF
+// (a pipe) or EIO (a terminal) only once all of it has been read: a
+// terminal's driver may still be moving the last bytes into the buffer
+// that TIOCINQ counts.
+func hungUp(fd uintptr) bool {
+	p := []unix.PollFd{{Fd: int32(fd)}}
+	n, err := unix.Poll(p, 0)
+	return err == nil && n > 0 && p[0].Revents&unix.POLLHUP != 0
+}
+
 // readable returns how many bytes the pipe or terminal fd holds for
 // reading, -1 if it cannot tell.
 func readable(fd uintptr) int {

@@ -14,5 +14,8 @@ const childPipeSize = 0
 // GrowPipe does nothing: pipe sizes are fixed here.
 func GrowPipe(f *os.File, size int) {}
 
+// hungUp returns false: the count of readable returns bounds the reads.
+func hungUp(fd uintptr) bool { return false }
+
 // readable returns -1: how much a pipe holds is not asked here.
 func readable(fd uintptr) int { return -1 }

@@ -290,6 +290,12 @@ func (c *lineCopier) catchUp() bool {
 		return true // woken for requests already answered
 	}
 	left := c.waiting()
+	// With nobody left writing, reading to the end is bounded by what was
+	// written, and the only way to have every byte: a terminal may not
+	// count its last bytes yet. Else at most what is waiting now is read,
+	// so that a stray descendant still writing cannot hold the caller.
+	toEnd := false
+	c.rc.Control(func(fd uintptr) { toEnd = hungUp(fd) })
 	for {
 		var m int
 		var again bool
@@ -304,7 +310,7 @@ func (c *lineCopier) catchUp() bool {
 			// The output has ended: the reader's return says so.
 			return false
 		}
-		if left -= m; left <= 0 {
+		if left -= m; left <= 0 && !toEnd {
 			break
 		}
 	}
