@@ -42,13 +42,16 @@ func TestLayering(t *testing.T) {
 		"runner/control": {sys},
 		"runner/ports":   nil,
 		"runner/logmux":  append(inner("runner"), "github.com/fatih/color"),
-		"runner/watch":   {"github.com/fsnotify/fsnotify"},
-		"buildpack":      append(inner("env", "procfile"), "go.yaml.in/yaml/v3", sys), // no runner
-		"export":         inner("env", "procfile"),                                    // no runner
+		"runner/watch":   append(inner("internal/gitignore"), "github.com/fsnotify/fsnotify"),
+		"buildpack":      append(inner("env", "procfile", "internal/gitignore"), "go.yaml.in/yaml/v3", sys), // no runner
+		"export":         inner("env", "procfile"),                                                          // no runner
 		"app": inner("procfile", "env", "config", "buildpack", "export", // no CLI, no terminal
 			"runner", "runner/control", "runner/logmux", "runner/ports", "runner/watch"),
 		"cmd/ganger": append(inner("app", "buildpack", "config", "export", "procfile", "env", "runner", "runner/control", "runner/logmux"),
 			"github.com/urfave/cli/v2", "github.com/mattn/go-isatty", sys),
+		// gitignore-syntax patterns, shared by runner/watch and buildpack:
+		// the standard library only
+		"internal/gitignore": nil,
 	}
 	standard := func(p string) bool { return !strings.Contains(strings.Split(p, "/")[0], ".") }
 	seen := 0
