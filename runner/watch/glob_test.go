@@ -80,22 +80,6 @@ func TestCheckGlob(t *testing.T) {
 	}
 }
 
-func TestNegateClasses(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"[!a]", "[^a]"},
-		{`\[!a]`, `\[!a]`},
-		{"[a!]", "[a!]"},
-		{"[!a][!b]", "[^a][^b]"},
-		{`[\]!][!x]`, `[\]!][^x]`},
-		{"plain", "plain"},
-	}
-	for _, tt := range tests {
-		if got := negateClasses(tt.in); got != tt.want {
-			t.Errorf("negateClasses(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // FuzzMatch checks that no pattern or path makes Match panic or hang, and
 // that a pattern without metacharacters matches itself.
 func FuzzMatch(f *testing.F) {

@@ -1,10 +1,10 @@
 package watch
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/gangerdev/ganger/internal/gitignore"
 )
 
 // defaultIgnores are always ignored and cannot be re-included by a "!"
@@ -22,97 +22,12 @@ var defaultIgnores = [...]string{
 func DefaultIgnores() []string { return append([]string(nil), defaultIgnores[:]...) }
 
 // rule is one compiled gitignore pattern.
-type rule struct {
-	// name is set when the pattern had no slash: it is matched against the
-	// last path segment, at any depth below the .gitignore.
-	name string
-	// segs is set otherwise: the pattern is anchored at the directory of
-	// its .gitignore and matched segment by segment.
-	segs    []string
-	negate  bool // "!pattern" re-includes
-	dirOnly bool // "pattern/" matches directories only
-}
-
-func (r *rule) match(segs []string, isDir bool) bool {
-	if r.dirOnly && !isDir {
-		return false
-	}
-	if r.segs == nil {
-		return segMatch(r.name, segs[len(segs)-1])
-	}
-	return matchSegs(r.segs, segs)
-}
-
-// parseRule compiles one gitignore line. ok is false for blank lines and
-// comments.
-func parseRule(line string) (r rule, ok bool, err error) {
-	line = strings.TrimSuffix(line, "\r")
-	if line == "" || line[0] == '#' {
-		return rule{}, false, nil
-	}
-	// Trailing blanks are dropped unless escaped ("foo\ ").
-	for strings.HasSuffix(line, " ") && !strings.HasSuffix(line, `\ `) {
-		line = line[:len(line)-1]
-	}
-	if line == "" {
-		return rule{}, false, nil
-	}
-	if line[0] == '!' {
-		r.negate = true
-		line = line[1:]
-	}
-	if strings.HasSuffix(line, "/") {
-		r.dirOnly = true
-		line = strings.TrimRight(line, "/")
-	}
-	if line == "" {
-		return rule{}, false, nil // "/", "!" and the like match nothing
-	}
-	if !strings.Contains(line, "/") {
-		r.name = negateClasses(line)
-		if r.name != "**" {
-			if err := CheckGlob(r.name); err != nil {
-				return rule{}, false, err
-			}
-		}
-		return r, true, nil
-	}
-	// A slash at the start or in the middle anchors the pattern at the
-	// directory of the .gitignore.
-	segs, err := compileGlob(strings.TrimLeft(line, "/"))
-	if err != nil {
-		return rule{}, false, err
-	}
-	if len(segs) == 0 {
-		return rule{}, false, nil
-	}
-	// A trailing "/**" matches everything inside but not the directory
-	// itself: require at least one more segment.
-	if segs[len(segs)-1] == "**" {
-		segs = append(segs[:len(segs)-1], "*", "**")
-	}
-	r.segs = segs
-	return r, true, nil
-}
+type rule = gitignore.Pattern
 
 // parseIgnore compiles the lines of a .gitignore. Bad patterns are skipped
 // and reported as errors naming file:line; the other rules still apply.
 func parseIgnore(data []byte, file string) ([]rule, []error) {
-	var rules []rule
-	var errs []error
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, len(data)+1) // no line-length limit
-	for n := 1; sc.Scan(); n++ {
-		r, ok, err := parseRule(sc.Text())
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: %w; the pattern is skipped", file, n, err))
-			continue
-		}
-		if ok {
-			rules = append(rules, r)
-		}
-	}
-	return rules, errs
+	return gitignore.Parse(data, file)
 }
 
 // ignorer decides which paths are ignored. It is owned by the Watcher's
@@ -130,14 +45,14 @@ type ignorer struct {
 func newIgnorer(extra []string) (*ignorer, error) {
 	ig := &ignorer{files: make(map[string][]rule)}
 	for _, p := range defaultIgnores {
-		r, _, err := parseRule(p)
+		r, _, err := gitignore.ParseLine(p, gitignore.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("default ignore %q: %w", p, err) // a bug
 		}
 		ig.defaults = append(ig.defaults, r)
 	}
 	for _, p := range extra {
-		r, ok, err := parseRule(p)
+		r, ok, err := gitignore.ParseLine(p, gitignore.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("ignore pattern %q: %w", p, err)
 		}
@@ -157,33 +72,16 @@ func newIgnorer(extra []string) (*ignorer, error) {
 func (ig *ignorer) ignored(rel string, isDir bool) bool {
 	segs := strings.Split(rel, "/")
 	for i := range ig.defaults {
-		if ig.defaults[i].match(segs, isDir) {
+		if ig.defaults[i].Match(segs, isDir) {
 			return true
 		}
 	}
-	ignored := false
-	if len(ig.files) > 0 {
-		end := 0 // rel[:end] is the directory holding segs[k:]
-		for k := range segs {
-			for i, rules := 0, ig.files[rel[:end]]; i < len(rules); i++ {
-				if rules[i].match(segs[k:], isDir) {
-					ignored = !rules[i].negate
-				}
-			}
-			if k == 0 {
-				end = len(segs[0])
-			} else {
-				end += 1 + len(segs[k])
-			}
-		}
-	}
-	for i := range ig.extra {
-		if ig.extra[i].match(segs, isDir) {
-			ignored = !ig.extra[i].negate
-		}
-	}
-	return ignored
+	ignored := len(ig.files) > 0 && gitignore.Cascade(rel, isDir, ig.rulesOf)
+	return gitignore.Apply(ig.extra, segs, isDir, ignored)
 }
+
+// rulesOf returns the rules of dir's .gitignore.
+func (ig *ignorer) rulesOf(dir string) []rule { return ig.files[dir] }
 
 // ignoredPath is ignored applied to every prefix of rel, the full gitignore
 // answer for a path whose parents have not been checked.
