@@ -21,6 +21,12 @@ import (
 )
 
 func main() {
+	// First, before anything reads the environment: on Linux a command
+	// that starts processes runs under a keeper (keeper_linux.go).
+	k := keep(os.Args)
+	if k.exit {
+		os.Exit(k.code)
+	}
 	st := &streams{
 		in:      os.Stdin,
 		out:     os.Stdout,
@@ -29,7 +35,9 @@ func main() {
 		outTTY:  isatty.IsTerminal(os.Stdout.Fd()),
 		inTTY:   isatty.IsTerminal(os.Stdin.Fd()),
 	}
-	os.Exit(run(context.Background(), os.Args, st))
+	code := run(context.Background(), os.Args, st)
+	k.finish()
+	os.Exit(code)
 }
 
 // streams is everything ganger takes from the world it runs in. main builds

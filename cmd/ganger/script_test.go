@@ -56,6 +56,9 @@ func TestScripts(t *testing.T) {
 			"bigenv":     cmdBigenv,
 			"mode":       cmdMode,
 			"freeport":   cmdFreeport,
+			"gangerpids": cmdGangerpids,
+			"gonewithin": cmdGonewithin,
+			"nomatch":    cmdNomatch,
 		},
 		Setup: func(e *testscript.Env) error {
 			// Scripts see no colour settings of the developer's shell.
@@ -655,4 +658,95 @@ func statusMain() {
 		code = 128 + int(ws.Signal())
 	}
 	fmt.Printf("exit=%d\n", code)
+}
+
+// gangerpids PIDFILE INNERFILE KEEPERFILE: from the process in PIDFILE, go
+// up its parents to the first that runs ganger (argv[0] ganger): write its
+// pid to INNERFILE, and its parent's to KEEPERFILE when that runs ganger
+// too (the keeper), else its own again (a ganger running alone).
+func cmdGangerpids(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: gangerpids PIDFILE INNERFILE KEEPERFILE")
+	}
+	isGanger := func(pid int) bool {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		argv0, _, _ := bytes.Cut(b, []byte{0})
+		return err == nil && filepath.Base(string(argv0)) == "ganger"
+	}
+	pid := readPid(ts, args[0])
+	for range 8 {
+		ppid, err := parentOf(pid)
+		ts.Check(err)
+		if ppid <= 1 {
+			break
+		}
+		pid = ppid
+		if !isGanger(pid) {
+			continue
+		}
+		keeper := pid
+		if kp, err := parentOf(pid); err == nil && kp > 1 && isGanger(kp) {
+			keeper = kp
+		}
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strconv.Itoa(pid)), 0o644))
+		ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(strconv.Itoa(keeper)), 0o644))
+		return
+	}
+	ts.Fatalf("no ganger above process %s (%s)", ts.ReadFile(args[0]), args[0])
+}
+
+// parentOf reads pid's parent from /proc/PID/stat.
+func parentOf(pid int) (int, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // COMM may hold spaces
+	if len(f) < 2 {
+		return 0, fmt.Errorf("/proc/%d/stat: too short", pid)
+	}
+	return strconv.Atoi(f[1])
+}
+
+// gonewithin DURATION PIDFILE...: check that each process has exited
+// within DURATION of the command's start (a zombie has). One still running
+// then is killed, through a pidfd, as the script started it, and the
+// command fails naming it: a failed script leaves nothing behind.
+func cmdGonewithin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: gonewithin DURATION PIDFILE...")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	deadline := time.Now().Add(d)
+	var left []string
+	for _, a := range args[1:] {
+		pid := readPid(ts, a)
+		if err := waitGone(pid, max(time.Until(deadline), time.Millisecond)); err != nil {
+			if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+				unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+				unix.Close(fd)
+			}
+			left = append(left, fmt.Sprintf("%d (%s)", pid, a))
+		}
+	}
+	if len(left) > 0 {
+		ts.Fatalf("still running %s after the start of the wait, killed now: %s", d, strings.Join(left, ", "))
+	}
+}
+
+// nomatch GLOB: check that no file matches GLOB (with !: that one does).
+func cmdNomatch(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: nomatch GLOB")
+	}
+	m, err := filepath.Glob(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if neg && len(m) == 0 {
+		ts.Fatalf("nothing matches %s", args[0])
+	}
+	if !neg && len(m) > 0 {
+		ts.Fatalf("%s matches %s", args[0], strings.Join(m, ", "))
+	}
 }
