@@ -67,7 +67,9 @@ type App struct {
 func (a *App) Timeout() time.Duration { return a.opts.Timeout }
 
 // Locate resolves the app root (absolute) and the Procfile path without
-// reading either.
+// reading either. Every command that finds an app goes through it, so it
+// also removes what killed builds left in the root's .ganger (their
+// ENV_DIR holds the app's config: see buildpack.RemoveStale).
 func Locate(o Options) (root, pfPath string, err error) {
 	root, pfPath = o.Root, o.Procfile
 	switch {
@@ -86,6 +88,9 @@ func Locate(o Options) (root, pfPath string, err error) {
 	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
 		return "", "", usagef("use -d to name the app's directory", "app root %s is not a directory", root)
 	}
+	// Best effort: what is left is tried again by the next command, and
+	// by the next build under its lock.
+	buildpack.RemoveStale(abs)
 	return abs, pfPath, nil
 }
 
