@@ -17,6 +17,12 @@ import (
 // On a clean exit ganger has removed every group, or cleared the list at
 // once, before closing the pipe.
 //
+// On Linux the ganger binary runs start under a keeper (see cmd/ganger),
+// which after a kill -9 of either ganger process finds and kills every
+// descendant, escapees from their group included. The watchdog remains for
+// what the keeper cannot see: both killed at once (a SIGKILL to their
+// process group; the watchdog has its own), and systems without a keeper.
+//
 // It is a shell, not a re-exec of ganger, because it starts while the
 // formation starts: a shell is up in about a millisecond, where a second Go
 // runtime of ganger's size would take a core away from the children for
