@@ -74,8 +74,12 @@
 //     run; test-artifacts/: the last test run's ARTIFACTS_DIR;
 //   - build.lock, test.lock: held while a build or a test run runs;
 //   - tmp-build-*, tmp-test-*: the workspace of a running build or test
-//     run (build dir, ENV_DIR, HOME); removed at its end, or by the next
-//     run when it was killed.
+//     run (build dir, ENV_DIR, HOME); removed at its end, or, when it was
+//     killed, by the next ganger command that finds the app (RemoveStale);
+//   - check/slug (CheckSlugDir): the slug of the last check --boot, kept
+//     apart so that a running start --slug keeps its own;
+//   - slug.old.N: a previous slug a running start --slug still held when a
+//     build replaced it (Slug.Hold), removed by a later build once free.
 //
 // Running the processes of a slug is the runner's job; this package only
 // hands it the slug dir, the argv and the release's config vars.

@@ -21,7 +21,10 @@
 // double-fork out of their group are reparented to ganger, reaped (no zombies)
 // and stopped with the rest; direct children get SIGKILL as their
 // parent-death signal; and a Watchdog, a small /bin/sh script holding a pipe,
-// kills every recorded group when ganger itself dies of SIGKILL.
+// kills every recorded group when ganger itself dies of SIGKILL. Subreaper
+// and KillTree serve the CLI's keeper, the outer of two ganger processes,
+// which kills everything left below it, escapees in their own session
+// included, when the inner one dies, however it dies.
 //
 // A single goroutine owns all mutable supervisor state; process goroutines
 // report to it over channels. The package knows nothing of terminals, colour,

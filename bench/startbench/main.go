@@ -18,7 +18,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/gangerdev/ganger/bench/internal/benchutil"
 	"io"
 	"net"
 	"os"
@@ -28,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gangerdev/ganger/bench/internal/benchutil"
 )
 
 func main() {
@@ -427,7 +428,7 @@ func (b *bench) many() ([]row, error) {
 		return nil, err
 	}
 	var ups, downs, ticks, kills []time.Duration
-	var rss, hwm, threads []int64
+	var rss, hwm, threads, keeperRSS []int64
 	var cpu time.Duration
 	var baseUp time.Duration
 	for rep := range c.reps {
@@ -455,11 +456,19 @@ func (b *bench) many() ([]row, error) {
 		}
 		p.drain()
 		ups = append(ups, up)
+		// On Linux the ganger started is a keeper; the supervisor is the
+		// inner ganger, its child.
+		sup := innerGanger(p.cmd.Process.Pid)
+		if sup != p.cmd.Process.Pid {
+			if v, err := benchutil.Status(p.cmd.Process.Pid, "VmRSS"); err == nil {
+				keeperRSS = append(keeperRSS, v)
+			}
+		}
 		for _, f := range []struct {
 			key string
 			to  *[]int64
 		}{{"VmRSS", &rss}, {"VmHWM", &hwm}, {"Threads", &threads}} {
-			v, err := benchutil.Status(p.cmd.Process.Pid, f.key)
+			v, err := benchutil.Status(sup, f.key)
 			if err != nil {
 				p.kill()
 				return nil, err
@@ -467,12 +476,17 @@ func (b *bench) many() ([]row, error) {
 			*f.to = append(*f.to, v)
 		}
 		if rep == 0 {
-			before, err := benchutil.CPUTime(p.cmd.Process.Pid)
+			before, err := benchutil.CPUTime(sup)
+			kb, _ := benchutil.CPUTime(p.cmd.Process.Pid)
 			if err == nil {
 				time.Sleep(c.idle) // the measurement window itself
 				var after time.Duration
-				after, err = benchutil.CPUTime(p.cmd.Process.Pid)
+				after, err = benchutil.CPUTime(sup)
 				cpu = after - before
+				if sup != p.cmd.Process.Pid {
+					ka, _ := benchutil.CPUTime(p.cmd.Process.Pid)
+					cpu += ka - kb
+				}
 			}
 			if err != nil {
 				p.kill()
@@ -530,7 +544,7 @@ func (b *bench) many() ([]row, error) {
 			What:  fmt.Sprintf("ganger RSS with %d idle children", c.many),
 			Value: fmt.Sprintf("%.1f MiB (peak %.1f MiB)", float64(benchutil.Median(rss))/1024, float64(benchutil.Median(hwm))/1024),
 			Base:  "-",
-			Note:  fmt.Sprintf("VmRSS and VmHWM of the ganger process (watchdog not included); %d threads", benchutil.Median(threads)),
+			Note:  fmt.Sprintf("VmRSS and VmHWM of the supervising ganger (watchdog not included; the keeper: %s); %d threads", keeperNote(keeperRSS), benchutil.Median(threads)),
 		},
 		{
 			What:  fmt.Sprintf("ganger idle CPU over %v", c.idle),
@@ -803,4 +817,31 @@ func alive(pids []int) []int {
 		}
 	}
 	return out
+}
+
+// innerGanger is the child of keeper named ganger: the inner ganger that
+// supervises, when ganger runs as a keeper and an inner; else keeper.
+func innerGanger(keeper int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", keeper, keeper))
+	if err != nil {
+		return keeper
+	}
+	for _, f := range strings.Fields(string(b)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "ganger" {
+			return pid
+		}
+	}
+	return keeper
+}
+
+// keeperNote says what the keeper holds, or that there was none.
+func keeperNote(rss []int64) string {
+	if len(rss) == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("VmRSS %.1f MiB, most of it the binary's pages shared with the inner", float64(benchutil.Median(rss))/1024)
 }
