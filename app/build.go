@@ -23,7 +23,7 @@ type Build struct {
 	Detect   *[]string // the buildpacks detection tries; nil for the default
 	Refresh  bool
 	Stack    string
-	CacheDir string // "" for DefaultBuildpackCache
+	CacheDir string // "" for defaultBuildpackCache
 	Tarball  string // build only: also write the slug as this tarball
 	Commit   string // build exactly this commit's tree (the pre-push hook's), not the working tree
 	Out      io.Writer
@@ -65,7 +65,7 @@ func (a *App) BuildOptions(b Build, what string) (buildpack.BuildOptions, error)
 	}
 	cache := b.CacheDir
 	if cache == "" {
-		cache = DefaultBuildpackCache(a.opts.Environ)
+		cache = defaultBuildpackCache(a.opts.Environ)
 	}
 	return buildpack.BuildOptions{
 		AppDir:     RelPath(a.Root),
@@ -81,10 +81,10 @@ func (a *App) BuildOptions(b Build, what string) (buildpack.BuildOptions, error)
 	}, nil
 }
 
-// DefaultBuildpackCache is where fetched buildpacks are kept: ganger/buildpacks
+// defaultBuildpackCache is where fetched buildpacks are kept: ganger/buildpacks
 // in the user cache dir (as os.UserCacheDir finds it, from environ), or ""
 // (the app's .ganger/buildpacks) when there is none.
-func DefaultBuildpackCache(environ []string) string {
+func defaultBuildpackCache(environ []string) string {
 	getenv := func(key string) string { return lookupEnv(environ, key) }
 	dir := getenv("XDG_CACHE_HOME")
 	if !filepath.IsAbs(dir) || runtime.GOOS == "darwin" {

@@ -53,7 +53,7 @@ func Check(o Options) (CheckResult, error) {
 		}
 	}
 	for _, err := range problems {
-		res.Errors = append(res.Errors, Problems(err)...)
+		res.Errors = append(res.Errors, problemsOf(err)...)
 	}
 	res.Valid = len(res.Errors) == 0
 	return res, nil

@@ -227,8 +227,8 @@ func TestProblems(t *testing.T) {
 	if !slices.Equal(got, want) || res.Valid {
 		t.Errorf("problems at %v (valid %v), want %v", got, res.Valid, want)
 	}
-	if p := Problems(errors.New("plain")); len(p) != 1 || p[0].Message != "plain" || p[0].File != "" {
-		t.Errorf("Problems(plain) = %+v", p)
+	if p := problemsOf(errors.New("plain")); len(p) != 1 || p[0].Message != "plain" || p[0].File != "" {
+		t.Errorf("problemsOf(plain) = %+v", p)
 	}
 }
 

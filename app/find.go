@@ -27,9 +27,6 @@ const (
 	NeedSource               // anything: the working directory will do (build, test, hook)
 )
 
-// ErrNoApp is what Find reports when no directory qualifies.
-var ErrNoApp = errors.New("no app found")
-
 // Find returns the app root, absolute and clean: root when given, else the
 // directory of procfile when given, else the nearest directory from wd up
 // that holds what need asks for.
@@ -78,7 +75,7 @@ func Find(root, procfile, wd string, need Need) (string, error) {
 		what = "a Procfile or a slug (.ganger/slug)"
 	}
 	return "", &UsageError{
-		Err:  fmt.Errorf("%w: no directory from %s up holds %s", ErrNoApp, RelPath(start), what),
+		Err:  fmt.Errorf("no app found: no directory from %s up holds %s", RelPath(start), what),
 		Hint: "run ganger in the app's directory (or below it), or name the app with -d DIR or -f FILE",
 	}
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/gangerdev/ganger/runner"
 )
 
-// OneOffName is the DYNO and PS of a one-off, as the platform names run
+// oneOffName is the DYNO and PS of a one-off, as the platform names run
 // dynos.
-const OneOffName = "run.1"
+const oneOffName = "run.1"
 
 // Selection is what a command was asked to run: the types named (all but
 // release when none) and how many of each.

@@ -39,7 +39,7 @@ func (a *App) OneOff(args []string) (runner.OneOff, error) {
 		// The shell finds the program on the child's PATH, not ganger's.
 		argv = append([]string{"/bin/sh", "-c", `exec "$0" "$@"`}, args...)
 	}
-	e, err := a.InstanceEnv(OneOffName, port)
+	e, err := a.InstanceEnv(oneOffName, port)
 	if err != nil {
 		return runner.OneOff{}, err
 	}

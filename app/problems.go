@@ -20,16 +20,16 @@ type located interface {
 	Detail() string
 }
 
-// Problems turns an error, possibly joined, into one Problem per located
+// problemsOf turns an error, possibly joined, into one Problem per located
 // error in it; anything else becomes a Problem with only a message.
-func Problems(err error) []Problem {
+func problemsOf(err error) []Problem {
 	if err == nil {
 		return nil
 	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []Problem
 		for _, e := range j.Unwrap() {
-			out = append(out, Problems(e)...)
+			out = append(out, problemsOf(e)...)
 		}
 		return out
 	}

@@ -17,9 +17,9 @@ import (
 // buildpacks' default process types, the release's config vars under the
 // env files, and the slug dir as the working directory and HOME.
 
-// SourceRelease is the source of the config vars the buildpacks' bin/release
+// sourceRelease is the source of the config vars the buildpacks' bin/release
 // set.
-const SourceRelease = "release"
+const sourceRelease = "release"
 
 // useSlug makes the app run from its slug: the slug's Procfile (with the
 // default process types), and base overlaid by the release's config vars;
@@ -94,7 +94,7 @@ func releaseConfig(s *buildpack.Slug) []env.Var {
 	slices.Sort(keys)
 	out := make([]env.Var, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, env.Var{Key: k, Value: cv[k], Source: SourceRelease})
+		out = append(out, env.Var{Key: k, Value: cv[k], Source: sourceRelease})
 	}
 	return out
 }

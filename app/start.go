@@ -116,6 +116,9 @@ func (a *App) configPath() string { return RelPath(filepath.Join(a.Root, config.
 // From a slug, the release phase runs first. The error carries the exit
 // code (ExitError) when it is not 0.
 func (a *App) Start(ctx context.Context, o StartOptions) error {
+	if o.Watch != nil && a.Slug != nil {
+		return &UsageError{Err: errors.New("--watch and --slug do not go together: --slug runs the built slug, --watch reloads the source"), Hint: "run ganger build again after a change, or start without --slug"}
+	}
 	pl := newPlan(o.Selection, o.Policies)
 	fm, err := a.prepare(pl, o.NoRelease, o.Output, o.TTY)
 	if err != nil {
@@ -128,9 +131,6 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 			return fmt.Errorf("%s: %w", a.opts.Command, err)
 		}
 		defer release()
-	}
-	if o.Watch != nil && a.Slug != nil {
-		return &UsageError{Err: errors.New("--watch and --slug do not go together: --slug runs the built slug, --watch reloads the source"), Hint: "run ganger build again after a change, or start without --slug"}
 	}
 	l := &live{mux: fm.mux, plan: pl, app: a, cf: fm.cf}
 	if o.Watch != nil {
