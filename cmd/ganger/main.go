@@ -85,19 +85,8 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "ganger: %s\n", logmux.Escape(err.Error()))
 	var ue *app.UsageError
-	if errors.As(err, &ue) || isCLIUsageError(err) {
+	if errors.As(err, &ue) {
 		return 2
 	}
 	return 1
-}
-
-// isCLIUsageError recognises urfave/cli's own messages about flags.
-func isCLIUsageError(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"flag provided but not defined", "flag needs an argument", "invalid value", "Required flag", "No help topic", "invalid boolean"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
 }

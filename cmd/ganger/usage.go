@@ -19,7 +19,10 @@ import (
 func withUsageErrors(a *cli.App) {
 	onUsage := func(name string) cli.OnUsageErrorFunc {
 		return func(_ *cli.Context, err error, _ bool) error {
-			return &app.UsageError{Err: fmt.Errorf("%s: %w", strings.TrimPrefix(name, "ganger "), err), Hint: fmt.Sprintf("run \"%s --help\" for its flags", name)}
+			if cmd, ok := strings.CutPrefix(name, "ganger "); ok {
+				err = fmt.Errorf("%s: %w", cmd, err)
+			}
+			return &app.UsageError{Err: err, Hint: fmt.Sprintf("run \"%s --help\" for its flags", name)}
 		}
 	}
 	a.OnUsageError = onUsage("ganger")
