@@ -35,13 +35,23 @@ func TestReapOrphans(t *testing.T) {
 	}
 	helper("", "escape") // the inner run uses it; mark it used here
 	t.Parallel()
+	runAlone(t, "TestReapOrphans", reapEnv, 3)
+}
+
+// runAlone runs the test name alone in an invocation of the test binary of
+// its own, with env naming a new directory where the inner run leaves the
+// pid files of what it started. It fails t if the inner run did not pass,
+// if any of those processes outlived it (killing it), or if it left other
+// than want pid files.
+func runAlone(t *testing.T, name, env string, want int) {
+	t.Helper()
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*testDeadline)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, testExe, "-test.run=^TestReapOrphans$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), reapEnv+"="+dir)
+	cmd := exec.CommandContext(ctx, testExe, "-test.run=^"+name+"$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), env+"="+dir)
 	out, err := cmd.CombinedOutput()
-	// Whatever the inner run did, no escapee may outlive it.
+	// Whatever the inner run did, nothing it started may outlive it.
 	files, _ := filepath.Glob(filepath.Join(dir, "*.pid"))
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
@@ -51,17 +61,17 @@ func TestReapOrphans(t *testing.T) {
 		}
 		if pidAlive(pid) {
 			syscall.Kill(pid, syscall.SIGKILL)
-			t.Errorf("escapee %d (%s) outlived the run", pid, filepath.Base(f))
+			t.Errorf("process %d (%s) outlived the run", pid, filepath.Base(f))
 		}
 	}
 	if err != nil {
 		t.Fatalf("inner run: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "--- PASS: TestReapOrphans") {
+	if !strings.Contains(string(out), "--- PASS: "+name) {
 		t.Fatalf("inner run did not pass:\n%s", out)
 	}
-	if len(files) != 3 {
-		t.Errorf("inner run left %d pid files, want 3:\n%s", len(files), out)
+	if len(files) != want {
+		t.Errorf("inner run left %d pid files, want %d:\n%s", len(files), want, out)
 	}
 }
 
@@ -141,11 +151,9 @@ func procExists(pid int) bool {
 
 func parentOf(t *testing.T, pid int) int {
 	t.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		t.Fatal(err)
+	ppid, ok := parentPid(pid)
+	if !ok {
+		t.Fatalf("cannot read the parent of %d", pid)
 	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return atoi(f[1])
+	return ppid
 }

@@ -17,9 +17,7 @@ func procAttr() *syscall.SysProcAttr {
 
 // becomeSubreaper makes orphaned descendants reparent to this process, so
 // they can be found, stopped and reaped.
-func becomeSubreaper() bool {
-	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == nil
-}
+func becomeSubreaper() bool { return Subreaper() == nil }
 
 // adopted lists the children of this process's main thread, zombies
 // included: the orphans reparented to it as a subreaper (the kernel gives
@@ -28,11 +26,16 @@ func becomeSubreaper() bool {
 // from other threads, such as the spawner's, are listed under those threads
 // and not here. It reads one /proc file; an error yields none.
 func adopted() []int {
-	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(os.Getpid()) + "/children")
+	return appendChildren(nil, "/proc/self/task/"+strconv.Itoa(os.Getpid())+"/children")
+}
+
+// appendChildren appends to pids the pids listed in a
+// /proc/PID/task/TID/children file; an error appends none.
+func appendChildren(pids []int, path string) []int {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil
+		return pids
 	}
-	var pids []int
 	for _, f := range strings.Fields(string(b)) {
 		if pid, err := strconv.Atoi(f); err == nil {
 			pids = append(pids, pid)

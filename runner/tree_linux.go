@@ -14,7 +14,8 @@ import (
 // Subreaper makes this process a child subreaper: a descendant orphaned by
 // its parent's death is reparented to it rather than to init, so nothing
 // started below it can leave its tree, not even a double fork into a new
-// session. The setting lasts for the life of the process.
+// session. The setting lasts for the life of the process. Options.Reap uses
+// it too (becomeSubreaper).
 func Subreaper() error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("become a child subreaper: %w", err)
@@ -120,15 +121,7 @@ func childrenOf(pid int) []int {
 	}
 	var out []int
 	for _, t := range tasks {
-		b, err := os.ReadFile(dir + "/" + t.Name() + "/children")
-		if err != nil {
-			continue
-		}
-		for _, f := range strings.Fields(string(b)) {
-			if c, err := strconv.Atoi(f); err == nil {
-				out = append(out, c)
-			}
-		}
+		out = appendChildren(out, dir+"/"+t.Name()+"/children")
 	}
 	return out
 }

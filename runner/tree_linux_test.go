@@ -2,13 +2,10 @@ package runner
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -35,33 +32,7 @@ func TestKillTree(t *testing.T) {
 	helper("", "group") // the inner run uses them; mark them used here
 	helper("", "escape")
 	t.Parallel()
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*testDeadline)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, testExe, "-test.run=^TestKillTree$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), treeEnv+"="+dir)
-	out, err := cmd.CombinedOutput()
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pid"))
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		pid, perr := strconv.Atoi(string(b))
-		if perr != nil || pid <= 1 {
-			continue
-		}
-		if pidAlive(pid) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Errorf("process %d (%s) outlived the run", pid, filepath.Base(f))
-		}
-	}
-	if err != nil {
-		t.Fatalf("inner run: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "--- PASS: TestKillTree") {
-		t.Fatalf("inner run did not pass:\n%s", out)
-	}
-	if len(files) != 4 {
-		t.Errorf("inner run left %d pid files, want 4:\n%s", len(files), out)
-	}
+	runAlone(t, "TestKillTree", treeEnv, 4)
 }
 
 // killTree is TestKillTree's body, in its own process.
