@@ -26,8 +26,9 @@ type Foreman struct {
 
 // ReadForeman reads dir/.foreman when it exists; a missing file is an empty
 // Foreman. known are the option names a file may set (the CLI derives them
-// from its flags); "_" in a key reads as "-". An unknown key, a value that
-// is not plain and bad YAML are errors naming the file and line.
+// from its flags); "_" in a key reads as "-". An unknown key, a key set
+// twice (YAML would keep the last silently), a value that is not plain and
+// bad YAML are errors naming the file and line.
 func ReadForeman(dir string, known []string) (*Foreman, error) {
 	path := filepath.Join(dir, ForemanFile)
 	b, err := os.ReadFile(path)
@@ -59,6 +60,9 @@ func parseForeman(b []byte, path string, known []string) (*Foreman, error) {
 		if !slices.Contains(known, key) {
 			sorted := slices.Sorted(slices.Values(known))
 			return nil, &LineError{Path: path, Line: k.Line, Msg: fmt.Sprintf("unknown option %q; hint: known options are %s", k.Value, strings.Join(sorted, ", "))}
+		}
+		if first, dup := fc.Lines[key]; dup {
+			return nil, &LineError{Path: path, Line: k.Line, Msg: fmt.Sprintf("option %q is set twice (first at line %d); hint: keep one", key, first)}
 		}
 		fc.Lines[key] = k.Line
 		switch v.Kind {

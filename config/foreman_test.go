@@ -20,6 +20,7 @@ func TestReadForeman(t *testing.T) {
 			want: map[string]string{"port": "6000", "no-timestamp": "true", "env": ".env,.env.local"}},
 		{name: "unknown", file: "port: 1\nbogus: 2\n", err: `.foreman:2: unknown option "bogus"; hint: known options are env, formation, no-timestamp, port`},
 		{name: "not a map", file: "- a\n", err: ".foreman:1: expected option names and values"},
+		{name: "twice", file: "port: 1\nno-timestamp: true\nno_timestamp: false\n", err: `.foreman:3: option "no-timestamp" is set twice (first at line 2); hint: keep one`},
 		{name: "nested", file: "port:\n  a: 1\n", err: `.foreman:2: option "port" needs a plain value`},
 		{name: "bad yaml", file: "port: [\n", err: ".foreman:"},
 	} {

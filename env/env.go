@@ -236,17 +236,11 @@ func (e *Env) CheckEntries() error {
 	return errors.Join(e.execProblems(true)...)
 }
 
-// execProblems finds what CheckExec and CheckEntries report: all of it, or
-// only the first.
-func (e *Env) execProblems(all bool) []error {
+// execProblems finds what CheckExec and CheckEntries report, in key order,
+// the total last. With inFile, a problem with a variable set from a file
+// is a *LineError at that file and line; otherwise the message names them.
+func (e *Env) execProblems(inFile bool) []error {
 	var errs []error
-	add := func(v Var, err error) bool {
-		if all && v.Line > 0 {
-			err = &LineError{Path: v.Source, Line: v.Line, Msg: err.Error()}
-		}
-		errs = append(errs, err)
-		return all
-	}
 	total := 8 // the terminating NULL pointer
 	var largest Var
 	largestSize := 0
@@ -259,15 +253,16 @@ func (e *Env) execProblems(all bool) []error {
 		case strings.ContainsAny(v.Key, "=\x00"):
 			err = fmt.Errorf("invalid variable name %q: names cannot hold '=' or a NUL byte", v.Key)
 		case strings.IndexByte(v.Value, 0) >= 0:
-			err = fmt.Errorf("variable %q%s holds a NUL byte; programs cannot receive it", v.Key, sourceSuffix(v, all))
+			err = fmt.Errorf("variable %q%s holds a NUL byte; programs cannot receive it", v.Key, sourceSuffix(v, inFile))
 		case size > MaxEntry:
 			err = fmt.Errorf("variable %q%s is too large to pass to a program (%d bytes; Linux allows %d per variable)",
-				v.Key, sourceSuffix(v, all), size, MaxEntry)
+				v.Key, sourceSuffix(v, inFile), size, MaxEntry)
 		}
 		if err != nil {
-			if !add(v, err) {
-				return errs
+			if inFile && v.Line > 0 {
+				err = &LineError{Path: v.Source, Line: v.Line, Msg: err.Error()}
 			}
+			errs = append(errs, err)
 			continue
 		}
 		if size > largestSize {

@@ -9,7 +9,7 @@ import "strings"
 // it directly and no idle sh is left per process. Anything compound keeps its
 // shell.
 func ShellArgv(command string) []string {
-	if IsSimpleCommand(command) {
+	if isSimpleCommand(command) {
 		command = "exec " + command
 	}
 	return []string{"/bin/sh", "-c", command}
@@ -29,12 +29,12 @@ var shellReserved = map[string]bool{
 	":": true, "true": true, "false": true,
 }
 
-// IsSimpleCommand reports whether command is a single simple command that can
+// isSimpleCommand reports whether command is a single simple command that can
 // safely be prefixed with "exec". It is conservative: any control operator,
 // subshell, command substitution, backslash, quote-spanning construct or
 // leading variable assignment makes it answer false, and the command then
 // runs as written.
-func IsSimpleCommand(command string) bool {
+func isSimpleCommand(command string) bool {
 	c := strings.TrimSpace(command)
 	if c == "" {
 		return false

@@ -57,8 +57,8 @@ func TestShellArgv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.command, func(t *testing.T) {
-			if got := IsSimpleCommand(tt.command); got != tt.simple {
-				t.Errorf("IsSimpleCommand(%q) = %v, want %v", tt.command, got, tt.simple)
+			if got := isSimpleCommand(tt.command); got != tt.simple {
+				t.Errorf("isSimpleCommand(%q) = %v, want %v", tt.command, got, tt.simple)
 			}
 			want := []string{"/bin/sh", "-c", tt.command}
 			if tt.simple {
