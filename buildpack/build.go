@@ -377,7 +377,7 @@ func (s *session) prepare(ctx context.Context) error {
 		}
 	}
 	s.sourceVer = opts.SourceVersion
-	if s.sourceVer == "" {
+	if s.sourceVer == "" && opts.Commit == "" { // copyCommit sets the commit's
 		s.sourceVer = sourceVersion(ctx, s.appDir, opts.Environ)
 	}
 	if opts.Commit != "" {

@@ -35,10 +35,7 @@ func TestBuild(t *testing.T) {
 		"secret-notes.md": "s",
 		"link":            "->sub/keep.txt",
 	})
-	gitRun(t, app, "init", "-q")
-	gitRun(t, app, "add", "-A")
-	gitRun(t, app, "commit", "-q", "-m", "init")
-	commit := gitRun(t, app, "rev-parse", "HEAD")
+	commit := gitInitCommit(t, app, "init")
 
 	var out syncBuffer
 	opts := buildOpts(t, app, &out, "bp-first", "bp-second")
@@ -424,7 +421,7 @@ func TestBuildCancel(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if _, err := LoadSlug(app); err == nil || !strings.Contains(err.Error(), "ganger build") {
+	if _, err := LoadSlugAt(app, SlugDir); err == nil || !strings.Contains(err.Error(), "ganger build") {
 		t.Errorf("LoadSlug after a cancelled first build: %v", err)
 	}
 }
@@ -474,7 +471,7 @@ func TestBuildLocked(t *testing.T) {
 }
 
 func TestLoadSlugMissing(t *testing.T) {
-	_, err := LoadSlug(t.TempDir())
+	_, err := LoadSlugAt(t.TempDir(), SlugDir)
 	if err == nil || !strings.Contains(err.Error(), `run "ganger build" first`) {
 		t.Fatalf("err = %v", err)
 	}

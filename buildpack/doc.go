@@ -54,7 +54,8 @@
 //     scripts.test-setup, then scripts.test or the buildpack's bin/test;
 //   - the argv that runs a Procfile command from a slug (ProcessCommand) and
 //     the release's default process types (Slug.Defaults);
-//   - the pre-push hook (InstallHook, UninstallHook).
+//   - the pre-push hook (HookTarget, HookScript, InstallHookWithBackup,
+//     UninstallHook).
 //
 // What ganger keeps in the app's .ganger directory (created 0700 with a
 // .gitignore of "*", so none of it shows in git status; a .ganger, or

@@ -89,9 +89,7 @@ func TestGangerDirRefused(t *testing.T) {
 func TestGangerDirGitignore(t *testing.T) {
 	requireTool(t, "git")
 	app := newApp(t, map[string]string{"Procfile": "web: x\n"})
-	gitRun(t, app, "init", "-q")
-	gitRun(t, app, "add", "-A")
-	gitRun(t, app, "commit", "-q", "-m", "init")
+	gitInitCommit(t, app, "init")
 	var out syncBuffer
 	if _, err := Build(context.Background(), buildOpts(t, app, &out, "bp-norelease")); err != nil {
 		t.Fatalf("Build: %v\n%s", err, out.String())

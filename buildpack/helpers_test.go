@@ -151,3 +151,13 @@ func gitRun(t testing.TB, dir string, args ...string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// gitInitCommit makes dir a git repository holding everything in it, in
+// one commit with the message msg, and returns that commit's id.
+func gitInitCommit(t testing.TB, dir, msg string) string {
+	t.Helper()
+	gitRun(t, dir, "init", "-q")
+	gitRun(t, dir, "add", "-A")
+	gitRun(t, dir, "commit", "-q", "-m", msg)
+	return gitRun(t, dir, "rev-parse", "HEAD")
+}

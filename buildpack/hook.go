@@ -16,8 +16,8 @@ import (
 )
 
 // HookMarker is the line that identifies a pre-push hook installed by
-// ganger; InstallHook adds it and UninstallHook removes only hooks that
-// have it.
+// ganger; InstallHookWithBackup adds it and UninstallHook removes only
+// hooks that have it.
 const HookMarker = "# ganger-hook: pre-push (remove with: ganger hook uninstall)"
 
 // HookName is the git hook ganger installs.
@@ -85,13 +85,6 @@ type HookInstall struct {
 // HookBackupSuffix ends the name a replaced hook is kept under:
 // pre-push.ganger-backup, then pre-push.ganger-backup.1, .2, ...
 const HookBackupSuffix = ".ganger-backup"
-
-// InstallHook is InstallHookWithBackup returning only the hook's path (a
-// replaced hook is still kept).
-func InstallHook(hooksDir, script string, force bool) (string, error) {
-	r, err := InstallHookWithBackup(hooksDir, script, force)
-	return r.Path, err
-}
 
 // InstallHookWithBackup writes script as hooksDir/pre-push (mode 0755,
 // atomically), with HookMarker added after its first line. An existing

@@ -53,11 +53,11 @@ func TestHookForceBackup(t *testing.T) {
 		t.Error("ganger's own hook was backed up")
 	}
 
-	// A symlinked hook is kept as the symlink; InstallHook backs up too.
+	// A symlinked hook is kept as the symlink.
 	hooks2 := filepath.Join(t.TempDir(), "hooks")
 	target := filepath.Join(t.TempDir(), "shared-hook")
 	writeFiles(t, hooks2, map[string]string{HookName: "->" + target})
-	if _, err := InstallHook(hooks2, script, true); err != nil {
+	if _, err := InstallHookWithBackup(hooks2, script, true); err != nil {
 		t.Fatal(err)
 	}
 	if l, err := os.Readlink(filepath.Join(hooks2, HookName+".ganger-backup")); err != nil || l != target {

@@ -16,11 +16,8 @@ type Slug struct {
 	Meta     Metadata
 }
 
-// LoadSlug reads the slug of the app in appDir (.ganger/slug and its
-// SlugMetaFile).
-func LoadSlug(appDir string) (*Slug, error) { return LoadSlugAt(appDir, SlugDir) }
-
-// LoadSlugAt reads the slug in slugDir (relative to appDir).
+// LoadSlugAt reads the slug of the app in appDir from slugDir (relative to
+// appDir: SlugDir, or CheckSlugDir) and its SlugMetaFile.
 func LoadSlugAt(appDir, slugDir string) (*Slug, error) {
 	abs, err := filepath.Abs(appDir)
 	if err != nil {

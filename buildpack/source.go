@@ -393,11 +393,11 @@ func readBlobs(root *os.Root, r *bufio.Reader, entries []treeEntry, st *copyStat
 // sees it, or the tree of opts.Commit; .git, .ganger and the .slugignore
 // matches left out.
 func (s *session) copyApp(ctx context.Context) error {
-	envFiles := envFilesIn(s.appDir, s.opts.Config)
-	isEnv := func(rel string) bool { return envFiles[rel] || isEnvFileName(rel) }
 	if s.opts.Commit != "" {
 		return s.copyCommit(ctx)
 	}
+	envFiles := envFilesIn(s.appDir, s.opts.Config)
+	isEnv := func(rel string) bool { return envFiles[rel] || isEnvFileName(rel) }
 	ig, warnings, err := readSlugIgnore(s.appDir)
 	if err != nil {
 		return err
