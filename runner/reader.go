@@ -50,22 +50,19 @@ const (
 // from bp only once data is waiting. Without, it keeps its own.
 //
 // With ctl set, other goroutines can ask the reader to catch up (see
-// readCtl): ctl must then have been made for r.
+// readCtl): ctl must then have been made for r. Nil makes one nobody asks.
 func copyLines(r io.Reader, bp *bufPool, w LineWriter, failed func(error), ctl *readCtl) {
 	newLineCopier(r, bp, w, failed, ctl).run()
 }
 
 // newLineCopier sets up copyLines's state (see copyLines).
 func newLineCopier(r io.Reader, bp *bufPool, w LineWriter, failed func(error), ctl *readCtl) *lineCopier {
-	c := &lineCopier{r: r, w: w, failed: failed, ctl: ctl}
-	var f *os.File
-	if ctl != nil {
-		f, c.rc = ctl.f, ctl.rc
-	} else {
-		f, c.rc = pollFile(r)
+	if ctl == nil {
+		ctl = newReadCtl(r)
 	}
-	if f != nil {
-		c.name, c.bp = f.Name(), bp
+	c := &lineCopier{r: r, rc: ctl.rc, w: w, failed: failed, ctl: ctl}
+	if ctl.f != nil {
+		c.name, c.bp = ctl.f.Name(), bp
 	}
 	if c.bp == nil {
 		c.buf = make([]byte, minRead)
@@ -77,7 +74,7 @@ func newLineCopier(r io.Reader, bp *bufPool, w LineWriter, failed func(error), c
 func (c *lineCopier) run() {
 	for {
 		m, err := c.read()
-		if c.ctl != nil && c.rc != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		if c.rc != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 			if c.catchUp() {
 				continue
 			}
