@@ -54,7 +54,7 @@
 //     scripts.test-setup, then scripts.test or the buildpack's bin/test;
 //   - the argv that runs a Procfile command from a slug (ProcessCommand) and
 //     the release's default process types (Slug.Defaults);
-//   - the pre-push hook (HookTarget, HookScript, InstallHookWithBackup,
+//   - the pre-push hook (HookTarget, HookScript, InstallHook,
 //     UninstallHook).
 //
 // What ganger keeps in the app's .ganger directory (created 0700 with a

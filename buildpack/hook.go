@@ -16,7 +16,7 @@ import (
 )
 
 // HookMarker is the line that identifies a pre-push hook installed by
-// ganger; InstallHookWithBackup adds it and UninstallHook removes only
+// ganger; InstallHook adds it and UninstallHook removes only
 // hooks that have it.
 const HookMarker = "# ganger-hook: pre-push (remove with: ganger hook uninstall)"
 
@@ -74,7 +74,7 @@ func HookScript(app string, withTest bool) string {
 	return b.String()
 }
 
-// HookInstall is what InstallHookWithBackup did.
+// HookInstall is what InstallHook did.
 type HookInstall struct {
 	Path string // the hook written
 	// Backup is where the hook it replaced (one ganger did not write, with
@@ -86,13 +86,13 @@ type HookInstall struct {
 // pre-push.ganger-backup, then pre-push.ganger-backup.1, .2, ...
 const HookBackupSuffix = ".ganger-backup"
 
-// InstallHookWithBackup writes script as hooksDir/pre-push (mode 0755,
+// InstallHook writes script as hooksDir/pre-push (mode 0755,
 // atomically), with HookMarker added after its first line. An existing
 // pre-push hook that is not ganger's is left alone unless force; then it
 // is kept as pre-push.ganger-backup (or .1, .2, ...: an earlier backup is
 // never overwritten) before it is replaced, and the result says where.
 // Ganger's own hook is replaced without a backup.
-func InstallHookWithBackup(hooksDir, script string, force bool) (HookInstall, error) {
+func InstallHook(hooksDir, script string, force bool) (HookInstall, error) {
 	path := filepath.Join(hooksDir, HookName)
 	ours, exists, err := hookIsOurs(path)
 	if err != nil {

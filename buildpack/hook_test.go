@@ -24,7 +24,7 @@ func TestHookForceBackup(t *testing.T) {
 		if err := os.Rename(filepath.Join(hooks, HookName+".new"), path); err != nil {
 			t.Fatal(err)
 		}
-		got, err := InstallHookWithBackup(hooks, script, true)
+		got, err := InstallHook(hooks, script, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +45,7 @@ func TestHookForceBackup(t *testing.T) {
 	}
 
 	// Ganger's own hook: replaced, no backup.
-	got, err := InstallHookWithBackup(hooks, script, false)
+	got, err := InstallHook(hooks, script, false)
 	if err != nil || got.Backup != "" {
 		t.Errorf("replacing ganger's hook: %+v %v", got, err)
 	}
@@ -57,7 +57,7 @@ func TestHookForceBackup(t *testing.T) {
 	hooks2 := filepath.Join(t.TempDir(), "hooks")
 	target := filepath.Join(t.TempDir(), "shared-hook")
 	writeFiles(t, hooks2, map[string]string{HookName: "->" + target})
-	if _, err := InstallHookWithBackup(hooks2, script, true); err != nil {
+	if _, err := InstallHook(hooks2, script, true); err != nil {
 		t.Fatal(err)
 	}
 	if l, err := os.Readlink(filepath.Join(hooks2, HookName+".ganger-backup")); err != nil || l != target {
@@ -67,7 +67,7 @@ func TestHookForceBackup(t *testing.T) {
 	// Without --force nothing moves.
 	hooks3 := filepath.Join(t.TempDir(), "hooks")
 	writeFiles(t, hooks3, map[string]string{HookName: foreign[0]})
-	if got, err := InstallHookWithBackup(hooks3, script, false); err == nil || got.Backup != "" {
+	if got, err := InstallHook(hooks3, script, false); err == nil || got.Backup != "" {
 		t.Errorf("without force: %+v %v", got, err)
 	}
 	if ents, _ := os.ReadDir(hooks3); len(ents) != 1 {

@@ -120,10 +120,10 @@ func TestHooks(t *testing.T) {
 				writeFiles(t, filepath.Dir(target), map[string]string{"target": "#!/bin/sh\n" + HookMarker + "\n"})
 				writeFiles(t, hooks, map[string]string{HookName: "->" + target})
 			}
-			res, err := InstallHookWithBackup(hooks, script, tc.force)
+			res, err := InstallHook(hooks, script, tc.force)
 			got := res.Path
 			if tc.installOK != (err == nil) {
-				t.Fatalf("InstallHookWithBackup err = %v", err)
+				t.Fatalf("InstallHook err = %v", err)
 			}
 			if err != nil && !strings.Contains(err.Error(), "--force") {
 				t.Errorf("error without hint: %v", err)

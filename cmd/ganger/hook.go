@@ -74,7 +74,7 @@ func installHook(c *cli.Context, st *streams) error {
 		return err
 	}
 	withTest := c.Bool("test")
-	res, err := buildpack.InstallHookWithBackup(dir, buildpack.HookScript(appDir, withTest), c.Bool("force"))
+	res, err := buildpack.InstallHook(dir, buildpack.HookScript(appDir, withTest), c.Bool("force"))
 	if err != nil {
 		return fmt.Errorf("hook install: %w", err)
 	}
