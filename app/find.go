@@ -41,20 +41,24 @@ func Find(root, procfile, wd string, need Need) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	markers := []string{"Procfile"}
+	type marker struct {
+		name string
+		dir  bool // a directory, else a file
+	}
+	markers := []marker{{"Procfile", false}}
 	switch need {
 	case NeedApp:
-		markers = append(markers, ".env")
+		markers = append(markers, marker{".env", false})
 	case NeedSlug:
-		markers = append(markers, filepath.Join(".ganger", "slug"))
+		markers = append(markers, marker{filepath.Join(".ganger", "slug"), true})
 	}
 	for dir := start; ; {
 		for _, m := range markers {
-			_, err := os.Stat(filepath.Join(dir, m))
-			if err == nil {
+			fi, err := os.Stat(filepath.Join(dir, m.name))
+			if err == nil && fi.IsDir() == m.dir {
 				return dir, nil
 			}
-			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.ENOTDIR) {
+			if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.ENOTDIR) {
 				return "", fmt.Errorf("looking for the app: %w", err)
 			}
 		}

@@ -218,30 +218,3 @@ func checkPeer(peerUID uint32, uid int) error {
 	}
 	return nil
 }
-
-// FindRoot returns the app root for start: the nearest of start and its
-// parents that holds a file named procfileName ("Procfile"). The result is
-// absolute and clean.
-func FindRoot(start, procfileName string) (string, error) {
-	if procfileName == "" {
-		procfileName = "Procfile"
-	}
-	abs, err := filepath.Abs(start)
-	if err != nil {
-		return "", fmt.Errorf("cannot make %s absolute: %w", start, err)
-	}
-	for dir := abs; ; {
-		fi, err := os.Stat(filepath.Join(dir, procfileName))
-		if err == nil && !fi.IsDir() {
-			return dir, nil
-		}
-		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
-			return "", fmt.Errorf("cannot look for %s in %s: %w", procfileName, dir, err)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no %s in %s or any parent directory; run ganger inside the app or pass -d DIR", procfileName, abs)
-		}
-		dir = parent
-	}
-}

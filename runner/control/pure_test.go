@@ -148,45 +148,6 @@ func TestSocketPathCanonical(t *testing.T) {
 	}
 }
 
-func TestFindRoot(t *testing.T) {
-	base := t.TempDir()
-	app := filepath.Join(base, "app")
-	deep := filepath.Join(app, "a", "b")
-	for _, d := range []string{deep, filepath.Join(app, "a", "Procfile")} { // a dir named Procfile is skipped
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, f := range []string{filepath.Join(app, "Procfile"), filepath.Join(deep, "Procfile.dev")} {
-		if err := os.WriteFile(f, []byte("web: x\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tests := []struct {
-		start, name, want, wantErr string
-	}{
-		{app, "Procfile", app, ""},
-		{deep, "Procfile", app, ""},
-		{filepath.Join(app, "a"), "Procfile", app, ""},
-		{deep, "", app, ""},
-		{deep, "Procfile.dev", deep, ""},
-		{app, "Procfile.dev", "", "no Procfile.dev in " + app + " or any parent directory; run ganger inside the app or pass -d DIR"},
-		{base, "Procfile.ganger-test-none", "", "no Procfile.ganger-test-none in"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.start+"/"+tt.name, func(t *testing.T) {
-			got, err := FindRoot(tt.start, tt.name)
-			if tt.wantErr != "" {
-				assertErr(t, err, tt.wantErr)
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("FindRoot = %q, %v; want %q", got, err, tt.want)
-			}
-		})
-	}
-}
-
 func TestWriteTable(t *testing.T) {
 	now := time.Date(2026, 1, 2, 15, 0, 0, 0, time.UTC)
 	procs := []Process{
