@@ -123,6 +123,36 @@ var helpers = map[string]func(args []string) int{
 		hang()
 		return 0
 	},
+	// web DIR: listen on 127.0.0.1:$PORT, print "listening PORT" and hang;
+	// with DIR/fail present exit 3 at once instead, with DIR/hang present
+	// hang without listening.
+	"web": func(args []string) int {
+		if _, err := os.Stat(filepath.Join(args[0], "fail")); err == nil {
+			fmt.Println("failing")
+			return 3
+		}
+		if _, err := os.Stat(filepath.Join(args[0], "hang")); err == nil {
+			hang()
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
+		if err != nil {
+			fmt.Println("listen:", err)
+			return 1
+		}
+		defer l.Close()
+		fmt.Println("listening", os.Getenv("PORT"))
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		hang()
+		return 0
+	},
 	// count FILE CODE: append a line to FILE, print its line count as
 	// "run N", exit with CODE.
 	"count": func(args []string) int {

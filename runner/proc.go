@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,6 +52,8 @@ const (
 	thenRemove                // forget it (gone from the formation)
 	thenBackoff               // start it again after the backoff
 	thenDown                  // leave it exited or crashed
+	thenRetire                // forget it: its preboot successor took over
+	thenDiscard               // forget it: a preboot successor that failed its boot
 )
 
 // proc is one process as the supervisor goroutine sees it.
@@ -77,6 +80,9 @@ type proc struct {
 	stopProbe context.CancelFunc
 	waitNoted bool
 	removed   bool
+	succ      *proc // a preboot successor booting beside it
+	pred      *proc // on a preboot successor: the process it is to replace
+	again     *Spec // a preboot asked for while another was under way
 }
 
 func newProc(spec Spec) *proc {
@@ -130,7 +136,7 @@ func (r *run) start(p *proc) {
 	if p.next != nil {
 		p.setSpec(*p.next)
 	}
-	if missing := r.unready(p); len(missing) > 0 {
+	if missing := r.unready(p); len(missing) > 0 && p.pred == nil {
 		p.state = StateWaiting
 		if !p.waitNoted {
 			p.waitNoted = true
@@ -153,6 +159,10 @@ func (r *run) start(p *proc) {
 	}
 	if p.spec.Ready.IsZero() {
 		p.ready = true
+		if p.pred != nil {
+			r.event(Event{Kind: Ready, Name: p.spec.Name, PID: p.pid, Port: p.spec.Port})
+			r.switchTo(p)
+		}
 		r.startWaiting()
 	}
 }
@@ -342,6 +352,14 @@ func (r *run) leaderExited(m exitMsg) {
 // failed to start): restart it after a backoff, leave it down, or stop the
 // formation.
 func (r *run) ownExit(p *proc, startFailed bool) {
+	if p.pred != nil {
+		why := describeExit(p.code, p.signal)
+		if startFailed {
+			why = "could not be started"
+		}
+		r.bootFailed(p, why)
+		return
+	}
 	success := p.code == 0 && p.signal == 0
 	restart := false
 	switch p.spec.Restart {
@@ -426,7 +444,7 @@ func (r *run) checkGone() {
 	if r.stopping {
 		return
 	}
-	for _, p := range append([]*proc(nil), r.procs...) {
+	for _, p := range append([]*proc(nil), r.every()...) {
 		if p.pid == 0 || p.waiting || p.groupGone {
 			continue
 		}
@@ -467,6 +485,14 @@ func (r *run) afterGone(p *proc) {
 		}
 		r.startWaiting()
 		r.checkAllDone()
+	case thenRetire, thenDiscard:
+		p.state = StateStopped
+		r.shadow = slices.DeleteFunc(r.shadow, func(q *proc) bool { return q == p })
+		if p.pred != nil {
+			p.pred.succ = nil
+			p.pred = nil
+		}
+		r.resumePending()
 	case thenNothing:
 		if p.state == StateStopping {
 			p.state = StateStopped
@@ -492,6 +518,11 @@ func (r *run) timerFired(m timerMsg) {
 			p.restarts++
 			r.start(p)
 		}
+	case timerBoot:
+		if p.pred != nil && p.state == StateRunning && !p.ready {
+			r.system("%s: the new version was not ready within %s; %s", p.spec.Name, roundDuration(p.spec.Preboot.bootTimeout()), r.stillServing(p.pred))
+			r.stopProc(p, thenDiscard)
+		}
 	}
 }
 
@@ -506,7 +537,10 @@ func (r *run) becameReady(m readyMsg) {
 		p.stopProbe()
 		p.stopProbe = nil
 	}
-	r.event(Event{Kind: Ready, Name: p.spec.Name, Port: m.port, Msg: m.line, Elapsed: m.at.Sub(p.started)})
+	r.event(Event{Kind: Ready, Name: p.spec.Name, PID: p.pid, Port: m.port, Msg: m.line, Elapsed: m.at.Sub(p.started)})
+	if p.pred != nil {
+		r.switchTo(p)
+	}
 	r.startWaiting()
 }
 
@@ -610,11 +644,21 @@ func (r *run) restart(names []string, reason string) (func() bool, error) {
 		because = ": " + reason
 	}
 	gens := make([]int, len(ps))
+	booted := make([]bool, len(ps))
 	for i, p := range ps {
 		gens[i] = p.gen
 		p.exits, p.delay = nil, 0
 		switch p.state {
 		case StateRunning:
+			if p.spec.Preboot != nil {
+				spec := p.spec
+				if p.next != nil {
+					spec = *p.next
+				}
+				booted[i] = true
+				r.preboot(p, spec, because)
+				continue
+			}
 			r.system("restarting %s%s", p.spec.Name, because)
 			r.stopProc(p, thenStart)
 		case StateStopping:
@@ -632,6 +676,12 @@ func (r *run) restart(names []string, reason string) (func() bool, error) {
 	}
 	return func() bool {
 		for i, p := range ps {
+			if booted[i] {
+				if p.succ != nil || p.again != nil {
+					return false
+				}
+				continue
+			}
 			if p.removed || p.state == StateWaiting {
 				continue
 			}
@@ -650,6 +700,7 @@ func (r *run) stop(names []string) (func() bool, error) {
 		return nil, err
 	}
 	for _, p := range ps {
+		r.discard(p)
 		switch p.state {
 		case StateRunning:
 			r.system("stopping %s", p.spec.Name)
@@ -700,16 +751,29 @@ func (r *run) update(specs []Spec, reason string) error {
 		kept[p] = true
 		order = append(order, p)
 		current := p.spec
-		if p.next != nil {
+		switch {
+		case p.again != nil:
+			current = *p.again
+		case p.succ != nil:
+			current = p.succ.spec
+		case p.next != nil:
 			current = *p.next
 		}
-		if reflect.DeepEqual(current, spec) {
+		same := spec
+		if spec.Preboot != nil && spec.Port != current.Port {
+			same = spec.withPort(current.Port) // where it runs now
+		}
+		if reflect.DeepEqual(current, same) {
 			continue
 		}
 		switch p.state {
 		case StateWaiting, stateNew:
 			p.setSpec(spec)
 		case StateRunning:
+			if spec.Preboot != nil {
+				r.preboot(p, spec, because)
+				continue
+			}
 			p.next = &spec
 			r.system("restarting %s%s", p.spec.Name, because)
 			r.stopProc(p, thenStart)
@@ -735,6 +799,7 @@ func (r *run) update(specs []Spec, reason string) error {
 		if kept[p] {
 			continue
 		}
+		r.discard(p)
 		if p.state == StateRunning || p.state == StateStopping {
 			if p.state == StateRunning {
 				r.system("stopping %s%s", p.spec.Name, because)
@@ -788,4 +853,116 @@ func roundDuration(d time.Duration) string {
 		return d.Round(100 * time.Millisecond).String()
 	}
 	return d.Round(time.Millisecond).String()
+}
+
+// preboot starts p's successor with spec on the other of its two ports,
+// beside p; becameReady switches to it. While another boot is under way, or
+// the port is still held by a process that is stopping, it is queued and
+// started once that is over (resumePending).
+func (r *run) preboot(p *proc, spec Spec, because string) {
+	port := spec.Preboot.otherPort(p.spec.Port)
+	if p.succ != nil || r.portHeld(port) {
+		p.again = &spec
+		return
+	}
+	p.again = nil
+	s := newProc(spec.withPort(port))
+	s.pred = p
+	s.restarts = p.restarts + 1
+	p.succ = s
+	r.shadow = append(r.shadow, s)
+	r.system("booting a new %s on port %d beside the running one%s", spec.Name, port, because)
+	r.start(s)
+	if p.succ == s && s.state == StateRunning && !s.ready {
+		r.setTimer(s, spec.Preboot.bootTimeout(), timerBoot)
+	}
+}
+
+// portHeld reports whether a process being stopped still holds port.
+func (r *run) portHeld(port int) bool {
+	for _, q := range r.shadow {
+		if q.spec.Port == port && q.pred == nil && r.groupLeft(q) {
+			return true
+		}
+	}
+	return false
+}
+
+// switchTo makes the ready successor s take its predecessor's place; the
+// predecessor gets the stop ladder.
+func (r *run) switchTo(s *proc) {
+	p := s.pred
+	s.pred, p.succ = nil, nil
+	s.again, p.again = p.again, nil
+	s.stopTimer()
+	r.shadow = slices.DeleteFunc(r.shadow, func(q *proc) bool { return q == s })
+	i := slices.Index(r.procs, p)
+	if i < 0 { // p left the formation meanwhile
+		r.shadow = append(r.shadow, s)
+		r.stopProc(s, thenDiscard)
+		return
+	}
+	r.procs[i] = s
+	switch p.state {
+	case StateRunning, StateStopping:
+		r.system("%s: the new version is up on port %d; stopping the previous one (pid %d)", s.spec.Name, s.spec.Port, p.pid)
+		r.shadow = append(r.shadow, p)
+		r.stopProc(p, thenRetire)
+	default:
+		r.system("%s: the new version is up on port %d", s.spec.Name, s.spec.Port)
+		p.stopTimer()
+		p.state = StateStopped
+	}
+}
+
+// bootFailed stops a successor that exited or could not start during its
+// boot; its predecessor keeps running.
+func (r *run) bootFailed(s *proc, why string) {
+	r.system("%s: the new version %s during boot; %s", s.spec.Name, why, r.stillServing(s.pred))
+	s.then = thenDiscard
+	r.reclaim(s)
+}
+
+// stillServing says what is left of p while its successor failed.
+func (r *run) stillServing(p *proc) string {
+	if p.state == StateRunning {
+		return "still serving the previous one"
+	}
+	return "the previous one is " + string(p.state)
+}
+
+// discard stops p's booting successor, if any, and drops a queued one.
+func (r *run) discard(p *proc) {
+	p.again = nil
+	if s := p.succ; s != nil {
+		r.stopProc(s, thenDiscard)
+	}
+}
+
+// resumePending starts the preboots queued while another was under way.
+func (r *run) resumePending() {
+	if r.stopping {
+		return
+	}
+	for _, p := range r.procs {
+		if p.again == nil || p.succ != nil {
+			continue
+		}
+		spec := *p.again
+		if p.state == StateRunning {
+			r.preboot(p, spec, "")
+			continue
+		}
+		p.again = nil
+		p.next = &spec // it is down: the next start uses it
+	}
+}
+
+// every is every process the run has started or may start: the formation,
+// and the preboot successors and predecessors beside it.
+func (r *run) every() []*proc {
+	if len(r.shadow) == 0 {
+		return r.procs
+	}
+	return append(append([]*proc(nil), r.procs...), r.shadow...)
 }

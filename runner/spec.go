@@ -2,8 +2,11 @@ package runner
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Spec describes one process to run.
@@ -13,7 +16,7 @@ type Spec struct {
 	Argv       []string       // program and arguments; see procfile.ShellArgv
 	Dir        string         // working directory
 	Env        []string       // the complete environment, "KEY=VALUE", each key once; passed as is
-	Port       int            // the PORT it was given, for status only
+	Port       int            // the PORT it was given (see Preboot); Ready.Port probes it
 	StopSignal syscall.Signal // sent to the group on stop; 0 means SIGTERM
 	TTY        *TTY           // run on a pseudo-terminal of this size; nil: a pipe
 
@@ -33,6 +36,58 @@ type Spec struct {
 	// After names process types that must be ready (oneshots: finished with
 	// exit 0) before this process starts, each time it starts.
 	After []string
+	// Preboot, when set, makes a restart of the running process (Restart,
+	// or Update with a changed Spec) start its successor first, beside it,
+	// on the other of Preboot.Ports; once the successor is ready (Ready),
+	// the old one gets the stop ladder. A successor that exits or is not
+	// ready in time is stopped and the old one keeps running.
+	Preboot *Preboot
+}
+
+// Preboot is how a process is restarted with its successor booting beside
+// it, as the platform's preboot does for web dynos behind its router.
+type Preboot struct {
+	// Ports are the two ports the process alternates between: a
+	// successor runs on the one its predecessor does not hold, with Port
+	// and the PORT in Env set to it.
+	Ports [2]int
+	// Timeout bounds a successor's boot: it must be ready within it, else
+	// it is stopped; 0 means 60 s (the platform's boot timeout).
+	Timeout time.Duration
+}
+
+// DefaultBootTimeout is a successor's boot timeout when Preboot.Timeout is 0.
+const DefaultBootTimeout = 60 * time.Second
+
+// withPort returns s running on port: Port and the PORT in Env (a copy)
+// set to it.
+func (s Spec) withPort(port int) Spec {
+	env := append([]string(nil), s.Env...)
+	kv := "PORT=" + strconv.Itoa(port)
+	i := slices.IndexFunc(env, func(e string) bool { return strings.HasPrefix(e, "PORT=") })
+	if i < 0 {
+		env = append(env, kv)
+	} else {
+		env[i] = kv
+	}
+	s.Env, s.Port = env, port
+	return s
+}
+
+// otherPort is the port of Preboot.Ports that port is not.
+func (p *Preboot) otherPort(port int) int {
+	if port == p.Ports[0] {
+		return p.Ports[1]
+	}
+	return p.Ports[0]
+}
+
+// bootTimeout is Timeout, or its default.
+func (p *Preboot) bootTimeout() time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return DefaultBootTimeout
 }
 
 // RestartPolicy says what happens when a process exits on its own.

@@ -238,6 +238,7 @@ type timerKind int
 const (
 	timerGrace   timerKind = iota + 1 // the grace period of a stop ends: SIGKILL
 	timerBackoff                      // the backoff before a restart ends
+	timerBoot                         // a preboot successor's boot timeout ends
 )
 
 type timerMsg struct {
@@ -262,6 +263,7 @@ type run struct {
 	bufs      bufPool    // small read buffers, shared by the processes' readers
 	readers   []*readCtl // output readers that may not have returned, of every run of every process
 	procs     []*proc
+	shadow    []*proc // preboot successors booting, and the processes they replaced while they stop
 	exits     chan exitMsg
 	timers    chan timerMsg
 	readys    chan readyMsg
@@ -455,7 +457,7 @@ func (s *Supervisor) Run(ctx context.Context, specs []Spec) (Result, error) {
 	if r.grace != nil {
 		r.grace.Stop()
 	}
-	for _, p := range r.procs {
+	for _, p := range r.every() {
 		p.stopTimer()
 	}
 	close(r.quit)
@@ -599,7 +601,7 @@ func (r *run) beginShutdown(reason string, cause *proc) {
 	// SIGINT means "quit now" to many servers).
 	bySig := map[syscall.Signal][]string{}
 	var targets []*proc
-	for _, p := range r.procs {
+	for _, p := range r.every() {
 		p.stopTimer()
 		if p.state == StateBackingOff || p.state == StateWaiting {
 			p.state = StateStopped
@@ -645,7 +647,7 @@ func (r *run) escalate() {
 		return
 	}
 	r.system("sending SIGKILL to all processes")
-	for _, p := range r.procs {
+	for _, p := range r.every() {
 		if p.pid != 0 && r.groupLeft(p) {
 			signalGroup(p.pid, syscall.SIGKILL)
 		}
@@ -655,7 +657,7 @@ func (r *run) escalate() {
 
 // forward sends sig to every live group.
 func (r *run) forward(sig syscall.Signal) {
-	for _, p := range r.procs {
+	for _, p := range r.every() {
 		if p.pid != 0 && r.groupLeft(p) {
 			signalGroup(p.pid, sig)
 		}
@@ -683,7 +685,7 @@ func (r *run) groupLeft(p *proc) bool {
 // lingering reports whether a leader has been reaped while its group still
 // has members: only a poll can tell when they are gone.
 func (r *run) lingering() bool {
-	for _, p := range r.procs {
+	for _, p := range r.every() {
 		if p.pid != 0 && !p.waiting && !p.groupGone {
 			return true
 		}
@@ -698,12 +700,12 @@ func (r *run) lingering() bool {
 // while a leader is still running, and only then asks the kernel about each
 // group and lists the adopted children.
 func (r *run) finished() bool {
-	for _, p := range r.procs {
+	for _, p := range r.every() {
 		if p.waiting {
 			return false
 		}
 	}
-	for _, p := range r.procs {
+	for _, p := range r.every() {
 		if r.groupLeft(p) {
 			return false
 		}
@@ -720,7 +722,7 @@ func (r *run) owned(pid int) bool {
 	if wd := r.s.opts.Watchdog; wd != nil && wd.Pid() == pid {
 		return true
 	}
-	for _, p := range r.procs {
+	for _, p := range r.every() {
 		if p.waiting && p.pid == pid {
 			return true
 		}
