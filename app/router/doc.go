@@ -88,6 +88,8 @@
 // log buffer overflow" dropped=N".
 //
 // While Serve runs, lines go to Log in batches from one goroutine; outside
-// Serve (ServeHTTP called by another server), each line is written as its
-// request ends. Either way WriteLines is never called concurrently.
+// Serve (ServeHTTP called by another server, or an upgraded connection
+// ending just after Serve returned), each line is written as its request
+// ends. Either way WriteLines is never called concurrently, and it must
+// not keep p.
 package router

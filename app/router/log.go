@@ -7,6 +7,7 @@ import (
 )
 
 // LineWriter takes log lines: one or more whole lines, each ending '\n'.
+// The router never calls it concurrently, and reuses p once it returns.
 type LineWriter interface{ WriteLines(p []byte) error }
 
 // code is a platform error code; 0 is none.

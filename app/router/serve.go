@@ -15,7 +15,8 @@ import (
 // Serve serves on ln until ctx ends, then stops accepting (closing ln),
 // lets the requests in flight finish for up to the router's Timeout, closes
 // what is left (upgraded connections included) and returns. It returns an
-// error only when serving failed.
+// error only when serving failed. The log line of an upgraded connection
+// is written when it ends, which may be just after Serve returns.
 func (r *Router) Serve(ctx context.Context, ln net.Listener) error {
 	stopLog := r.log.start()
 	defer stopLog()
