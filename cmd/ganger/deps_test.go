@@ -47,6 +47,9 @@ func TestLayering(t *testing.T) {
 		"export":         inner("env", "procfile"),                                                          // no runner
 		"app": inner("procfile", "env", "config", "buildpack", "export", // no CLI, no terminal
 			"runner", "runner/control", "runner/logmux", "runner/ports", "runner/watch"),
+		// the HTTP router in front of the web processes: the standard
+		// library only (its owner translates the supervisor's events)
+		"app/router": nil,
 		"cmd/ganger": append(inner("app", "buildpack", "config", "export", "procfile", "env", "runner", "runner/control", "runner/logmux"),
 			"github.com/urfave/cli/v2", "github.com/mattn/go-isatty", sys),
 		// gitignore-syntax patterns, shared by runner/watch and buildpack:
