@@ -42,6 +42,7 @@ func TestLayering(t *testing.T) {
 		"runner/control": {sys},
 		"runner/ports":   nil,
 		"runner/logmux":  append(inner("runner"), "github.com/fatih/color"),
+		"runner/journal": inner("runner", "runner/logmux"), // recent output and the rotating log
 		"runner/watch":   append(inner("internal/gitignore"), "github.com/fsnotify/fsnotify"),
 		"buildpack":      append(inner("env", "procfile", "internal/gitignore"), "go.yaml.in/yaml/v3", sys), // no runner
 		"export":         inner("env", "procfile"),                                                          // no runner
