@@ -47,7 +47,7 @@ func TestLayering(t *testing.T) {
 		"buildpack":      append(inner("env", "procfile", "internal/gitignore"), "go.yaml.in/yaml/v3", sys), // no runner
 		"export":         inner("env", "procfile"),                                                          // no runner
 		"app": inner("procfile", "env", "config", "buildpack", "export", // no CLI, no terminal
-			"runner", "runner/control", "runner/logmux", "runner/ports", "runner/watch"),
+			"runner", "runner/control", "runner/journal", "runner/logmux", "runner/ports", "runner/watch"),
 		"cmd/ganger": append(inner("app", "buildpack", "config", "export", "procfile", "env", "runner", "runner/control", "runner/logmux"),
 			"github.com/urfave/cli/v2", "github.com/mattn/go-isatty", sys),
 		// gitignore-syntax patterns, shared by runner/watch and buildpack:
