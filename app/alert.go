@@ -203,7 +203,7 @@ func (al *alerter) run() {
 			codes[name] = code
 		}
 		if al.ctx.Err() != nil {
-			al.system("on_crash for %s not run: ganger has stopped", name)
+			al.system("no alert for %s: ganger has stopped", name)
 			continue
 		}
 		al.alert(e, name, code)
@@ -287,7 +287,9 @@ func (al *alerter) crashLog(name string) (string, error) {
 }
 
 // exec runs argv in the app root, in its own process group, with its
-// output under name, until it has exited and its output has closed. After
+// output under name, until it has exited and its output has closed: a
+// hook that leaves a child running with its output open holds up the next
+// alert until that child ends (redirect such a child's output). After
 // Close's grace period its group is killed.
 func (al *alerter) exec(argv, env []string, name string) error {
 	r, w, err := os.Pipe()
