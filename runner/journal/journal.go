@@ -33,12 +33,13 @@ const (
 	FollowQueue = 4096
 )
 
-// Record is one line of the journal.
+// Record is one line of the journal. Its JSON form is the one "ganger logs
+// --json" writes.
 type Record struct {
-	Time   time.Time
-	Name   string // the process ("web.1"), or logmux.SystemName
-	Stream string // StreamOut or StreamSystem
-	Text   string // without its '\n'
+	Time   time.Time `json:"time"`
+	Name   string    `json:"name"`   // the process ("web.1"), or logmux.SystemName
+	Stream string    `json:"stream"` // StreamOut or StreamSystem
+	Text   string    `json:"text"`   // without its '\n'
 }
 
 // Options bound a Journal's memory.
