@@ -6,7 +6,8 @@
 // ganger.yml and, when asked, the slug of "ganger build"); the formation and
 // each instance's environment; the release phase; running a formation from
 // a context.Context and an output writer (Start); the reload decisions of
-// --watch, a process restarting itself included; the boot check and its
+// --watch, a process restarting itself included; crash alerts (on_crash
+// hooks and desktop notifications, see alert.go); the boot check and its
 // verdicts (BootCheck); and what "ganger export", "ganger check" and
 // "ganger run" need.
 //

@@ -41,6 +41,7 @@ type live struct {
 	watcher *watch.Watcher
 	reread  func() (Options, Selection, error)
 	loops   *loopGuard // owned by the watch goroutine
+	alerts  *alerter   // nil without crash alerts
 
 	// Owned by the watch goroutine.
 	app *App
@@ -293,6 +294,9 @@ func (l *live) reload(ctx context.Context, sup *runner.Supervisor, d decision) {
 		return
 	}
 	l.app, l.cf, l.plan = a, cf, &pl
+	if l.alerts != nil {
+		l.alerts.setSpecs(specs)
+	}
 }
 
 // reloadReason says what a reload from old to a was for: which files

@@ -46,6 +46,7 @@ type StartOptions struct {
 	Control     *control.Options
 	Warn        io.Writer // for warnings that do not stop the start
 	Signals     Signals
+	Alerts      Alerts // on_crash and notify, over ganger.yml's
 }
 
 // formation is what start and check --boot run: the specs, the release
@@ -78,6 +79,9 @@ func (a *App) prepare(pl *plan, skipRelease bool, out Output, tty *TTY) (*format
 	}
 	for _, s := range specs {
 		names = append(names, s.Name)
+	}
+	if cf.OnCrash != "" {
+		names = append(names, onCrashName)
 	}
 	mux := logmux.New(out.Out, logmux.Options{Color: out.Color, Timestamp: out.Timestamp, Prefix: out.Prefix, Names: names})
 	if tty != nil {
@@ -173,7 +177,15 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 		}
 		defer l.watcher.Close()
 	}
-	opts := runner.Options{Timeout: a.Timeout(), Sink: fm.mux, KeepGoing: o.Watch != nil}
+	sink, alerts := a.installAlerts(fm.mux, fm.cf, fm.specs, o.Alerts, o.Warn)
+	if alerts != nil {
+		defer alerts.Close()
+		l.alerts = alerts
+	}
+	opts := runner.Options{Timeout: a.Timeout(), Sink: sink, KeepGoing: o.Watch != nil}
+	if alerts != nil {
+		opts.Spare = alerts.spare
+	}
 	res, err := supervise(ctx, fm.specs, opts, o.Signals, l.serve, l.watchLoop, watchReader(o.Output.Out))
 	if err != nil {
 		return err

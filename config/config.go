@@ -28,6 +28,13 @@ type File struct {
 	DebounceLine int
 	WatchIgnore  []string
 	Processes    map[string]*Process // by process type
+
+	// OnCrash is a shell command run whenever a process exits without
+	// ganger asking it to (see package app); "" when not set.
+	OnCrash     string
+	OnCrashLine int
+	// Notify asks for a desktop notification on the same events.
+	Notify bool
 }
 
 // Process holds one process type's settings. Each Line is where the key
@@ -152,8 +159,15 @@ func Parse(r io.Reader, path string) (*File, error) {
 			}
 		case "watch_ignore":
 			f.WatchIgnore = p.strings(v, "watch_ignore")
+		case "on_crash", "on-crash":
+			f.OnCrashLine = k.Line
+			if s, ok := p.scalar(v, "on_crash"); ok && v.Tag != "!!null" {
+				f.OnCrash = s
+			}
+		case "notify":
+			f.Notify = p.boolean(v, "notify")
 		default:
-			p.add(p.errf(k, "unknown key %q; known: processes, debounce, watch_ignore", k.Value))
+			p.add(p.errf(k, "unknown key %q; known: %s", k.Value, strings.Join(topKeys, ", ")))
 		}
 	}
 	return f, errors.Join(p.errs...)
@@ -195,6 +209,8 @@ func (p *parser) twice(seen map[string]int, k *yaml.Node, where string) bool {
 	seen[k.Value] = k.Line
 	return false
 }
+
+var topKeys = []string{"processes", "debounce", "watch_ignore", "on_crash", "notify"}
 
 var processKeys = []string{"restart", "oneshot", "can_die", "stop_signal", "watch", "ready", "after"}
 

@@ -30,6 +30,8 @@ processes:
     can_die: true
     restart: always
   idle:
+on_crash: ./bin/alert "$GANGER_PROCESS" >> crashes.log
+notify: yes
 `
 	f, err := Parse(strings.NewReader(src), "ganger.yml")
 	if err != nil {
@@ -44,6 +46,9 @@ processes:
 		After: []string{"migrate"}, AfterLine: 10}
 	if !reflect.DeepEqual(web, want) {
 		t.Errorf("web = %+v\nwant  %+v", web, want)
+	}
+	if f.OnCrash != `./bin/alert "$GANGER_PROCESS" >> crashes.log` || f.OnCrashLine != 20 || !f.Notify {
+		t.Errorf("on_crash %q at line %d, notify %v", f.OnCrash, f.OnCrashLine, f.Notify)
 	}
 	if !f.For("migrate").Oneshot {
 		t.Error("migrate is not a oneshot")
@@ -70,13 +75,16 @@ func TestParseErrors(t *testing.T) {
 		src  string
 		want []string
 	}{
-		{"procesess: {}\n", []string{`ganger.yml:1: unknown key "procesess"; known: processes, debounce, watch_ignore`}},
+		{"procesess: {}\n", []string{`ganger.yml:1: unknown key "procesess"; known: processes, debounce, watch_ignore, on_crash, notify`}},
 		{"processes:\n  web:\n    restrat: always\n", []string{`ganger.yml:3: web: unknown key "restrat"; known: restart, oneshot, can_die, stop_signal, watch, ready, after`}},
 		{"processes:\n  web:\n    restart: sometimes\n", []string{`ganger.yml:3: web: restart "sometimes": want never, on-failure or always`}},
 		{"processes:\n  web:\n    stop_signal: STOP\n", []string{`ganger.yml:3: web: stop_signal "STOP": want one of TERM, INT, QUIT, HUP, USR1, USR2, KILL`}},
 		{"processes:\n  web:\n    ready: soon\n", []string{`ganger.yml:3: web: ready "soon": want port, none or {line: "REGEX"}`}},
 		{"processes:\n  web:\n    ready: {line: \"(\"}\n", []string{`ganger.yml:3: web: ready: line "(" is not a regular expression`}},
 		{"processes:\n  web:\n    oneshot: maybe\n", []string{`ganger.yml:3: web: oneshot: "maybe" is not true or false`}},
+		{"notify: maybe\n", []string{`ganger.yml:1: notify: "maybe" is not true or false`}},
+		{"on_crash: [notify-send, x]\n", []string{`ganger.yml:1: on_crash: expected a plain value`}},
+		{"on_crash: a\non_crash: b\n", []string{`ganger.yml:2: "on_crash" is set twice (first at line 1)`}},
 		{"debounce: soon\n", []string{`ganger.yml:1: debounce "soon": want a duration such as 200ms or 1s`}},
 		{"processes: [web]\n", []string{`ganger.yml:1: processes: expected process types`}},
 		{"processes:\n  web: on\n", []string{`ganger.yml:2: web: expected settings such as "restart: on-failure"`}},

@@ -9,12 +9,14 @@
 //
 // ganger.yml is the optional file at the app root that
 // holds what a Procfile has no syntax for: per-process restart policies,
-// oneshots, stop signals, watch globs, readiness and start order, and the
-// file watcher's settings.
+// oneshots, stop signals, watch globs, readiness and start order, the
+// file watcher's settings, and crash alerts.
 //
 //	# ganger.yml
 //	debounce: 200ms            # quiet time that ends a burst of changes
 //	watch_ignore: [tmp/, "*.log"]
+//	on_crash: ./bin/page-me    # sh -c'd when a process exits unasked
+//	notify: true               # and a desktop notification (start --notify)
 //	processes:
 //	  web:
 //	    restart: on-failure    # never (default), on-failure or always

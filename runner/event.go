@@ -41,6 +41,13 @@ type Event struct {
 	// Interrupted is set on the System event that announces a shutdown
 	// asked for from outside: the context given to Run was cancelled.
 	Interrupted bool
+	// Asked is set on an Exited event when ganger had asked the process to
+	// stop (a stop, a restart, an update, or the formation's shutdown): the
+	// exit is not a crash.
+	Asked bool
+	// GaveUp is set on the System event "giving up on NAME: ..." that ends
+	// a process's automatic restarts: the name of that process.
+	GaveUp string
 }
 
 // Sink receives everything the supervisor has to say. Implementations must be

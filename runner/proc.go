@@ -332,7 +332,8 @@ func (r *run) leaderExited(m exitMsg) {
 	}
 	p.exited = true
 	p.code, p.signal = exitStatus(m.status, m.ok)
-	r.event(Event{Kind: Exited, Name: p.spec.Name, PID: p.pid, Code: p.code, Signal: p.signal})
+	asked := r.stopping || p.state == StateStopping
+	r.event(Event{Kind: Exited, Name: p.spec.Name, PID: p.pid, Code: p.code, Signal: p.signal, Asked: asked})
 	switch {
 	case r.stopping:
 		// The formation's ladder takes care of the rest. Whether the group
@@ -390,7 +391,8 @@ func (r *run) ownExit(p *proc, startFailed bool) {
 			r.reclaim(p)
 			return
 		}
-		r.system("giving up on %s: it exited %d times within %s", p.spec.Name, len(p.exits), roundDuration(b.Window))
+		r.event(Event{Kind: System, GaveUp: p.spec.Name,
+			Msg: fmt.Sprintf("giving up on %s: it exited %d times within %s", p.spec.Name, len(p.exits), roundDuration(b.Window))})
 		p.exits = nil
 		p.delay = 0
 	}

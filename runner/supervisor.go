@@ -30,6 +30,11 @@ type Options struct {
 	// own, so enable it only when nothing else in this program starts
 	// children while Run runs (true for the ganger binary).
 	Reap bool
+	// Spare, when set, reports children of this program that something
+	// else starts and waits for while Run runs (crash alert hooks): Reap
+	// leaves them alone. It is called on the supervisor goroutine and must
+	// not block.
+	Spare func(pid int) bool
 	// Watchdog, when set, is told every process group so that it can kill
 	// them if this process dies without cleaning up.
 	Watchdog *Watchdog
@@ -720,6 +725,9 @@ func (r *run) finished() bool {
 // watchdog waits for.
 func (r *run) owned(pid int) bool {
 	if wd := r.s.opts.Watchdog; wd != nil && wd.Pid() == pid {
+		return true
+	}
+	if r.s.opts.Spare != nil && r.s.opts.Spare(pid) {
 		return true
 	}
 	for _, p := range r.every() {

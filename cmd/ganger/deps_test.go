@@ -42,11 +42,12 @@ func TestLayering(t *testing.T) {
 		"runner/control": {sys},
 		"runner/ports":   nil,
 		"runner/logmux":  append(inner("runner"), "github.com/fatih/color"),
+		"runner/journal": inner("runner", "runner/logmux"), // recent output and the rotating log
 		"runner/watch":   append(inner("internal/gitignore"), "github.com/fsnotify/fsnotify"),
 		"buildpack":      append(inner("env", "procfile", "internal/gitignore"), "go.yaml.in/yaml/v3", sys), // no runner
 		"export":         inner("env", "procfile"),                                                          // no runner
 		"app": inner("procfile", "env", "config", "buildpack", "export", // no CLI, no terminal
-			"runner", "runner/control", "runner/logmux", "runner/ports", "runner/watch"),
+			"runner", "runner/control", "runner/journal", "runner/logmux", "runner/ports", "runner/watch", "app/router"),
 		// the HTTP router in front of the web processes: the standard
 		// library only (its owner translates the supervisor's events)
 		"app/router": nil,

@@ -47,7 +47,15 @@ the config vars are the buildpacks' config_vars overlaid by the env files, and t
 slug's Procfile lacks come from the buildpacks' default_process_types. A release type
 runs first, once, to completion (the release phase); a non-zero exit aborts the start
 with its code. --no-release skips it; naming release (start --slug release, or -m
-release=N) runs it with the formation instead.`,
+release=N) runs it with the formation instead.
+
+Crash alerts: ganger.yml's "on_crash: COMMAND" runs (sh -c, in the app root, with the
+app's environment) whenever a process exits without ganger asking it to (any exit but a
+oneshot's 0) and when a restart policy gives up, with GANGER_PROCESS (worker.1),
+GANGER_EXIT_CODE (128+N for signal N), GANGER_EVENT (exited or gave-up) and GANGER_LOG
+(a file of that process's last lines). A failing hook is reported, never fatal.
+--notify (or "notify: true") also sends a desktop notification through notify-send or
+osascript.`,
 		Flags: slices.Concat(appFlags(), formationFlags(), outputFlags(), ttyFlags(), liveFlags(), slugFlags()),
 		Action: func(c *cli.Context) error {
 			return start(c, st)
@@ -65,6 +73,7 @@ func liveFlags() []cli.Flag {
 		&cli.StringFlag{Name: "debounce", Usage: "quiet `TIME` that ends a burst of changes (default 200ms)"},
 		&cli.StringFlag{Name: "auto-restart", Aliases: []string{"r"}, Usage: "restart these `TYPES` (comma-separated, or all) whenever they exit, with backoff (overmind's -r)"},
 		&cli.StringFlag{Name: "can-die", Usage: "`TYPES` (comma-separated, or all) whose exit leaves the rest running (overmind's --can-die)"},
+		&cli.BoolFlag{Name: "notify", Usage: "a desktop notification (notify-send or osascript) when a process crashes; also ganger.yml's notify: true"},
 	}
 }
 
@@ -117,6 +126,13 @@ func start(c *cli.Context, st *streams) error {
 	}
 	if so.NoRelease, err = set.bool("no-release"); err != nil {
 		return err
+	}
+	if _, ok := set.lookup("notify"); ok {
+		notify, err := set.bool("notify")
+		if err != nil {
+			return err
+		}
+		so.Alerts.Notify = &notify
 	}
 	if watching, err := set.bool("watch"); err != nil {
 		return err

@@ -192,7 +192,11 @@ func (l *lineWriter) WriteLines(p []byte) error {
 // SystemName). Control characters in it are escaped (see Escape): it may
 // quote a file name or a value from the repository.
 func (m *Mux) Line(name, text string) error {
-	text = Escape(text)
+	return m.line(name, Escape(text))
+}
+
+// line writes text, already escaped, under name.
+func (m *Mux) line(name, text string) error {
 	pre := m.prefixFor(name)
 	var ts []byte
 	if m.opts.Timestamp {
@@ -201,21 +205,33 @@ func (m *Mux) Line(name, text string) error {
 	return m.write(render(nil, []byte(text+"\n"), pre, ts))
 }
 
-// Event renders a lifecycle event with foreman's wording.
+// Event renders a lifecycle event with foreman's wording (see EventLine).
 func (m *Mux) Event(e runner.Event) error {
-	switch e.Kind {
-	case runner.Started:
-		return m.Line(e.Name, fmt.Sprintf("started with pid %d", e.PID))
-	case runner.Exited:
-		return m.Line(e.Name, DescribeExit(e.Code, e.Signal != 0, runner.SignalName(e.Signal)))
-	case runner.StartFailed:
-		return m.Line(e.Name, fmt.Sprintf("failed to start: %v", e.Err))
-	case runner.System:
-		return m.Line(SystemName, e.Msg)
-	case runner.Ready:
-		return m.Line(SystemName, DescribeReady(e))
+	if name, text, ok := EventLine(e); ok {
+		return m.line(name, text)
 	}
 	return nil
+}
+
+// EventLine is the line a Mux shows for an event: the name it goes under
+// (the process, or SystemName for ganger's own messages) and its text,
+// escaped as Line escapes it. ok is false for an event that shows nothing.
+func EventLine(e runner.Event) (name, text string, ok bool) {
+	switch e.Kind {
+	case runner.Started:
+		name, text = e.Name, fmt.Sprintf("started with pid %d", e.PID)
+	case runner.Exited:
+		name, text = e.Name, DescribeExit(e.Code, e.Signal != 0, runner.SignalName(e.Signal))
+	case runner.StartFailed:
+		name, text = e.Name, fmt.Sprintf("failed to start: %v", e.Err)
+	case runner.System:
+		name, text = SystemName, e.Msg
+	case runner.Ready:
+		name, text = SystemName, DescribeReady(e)
+	default:
+		return "", "", false
+	}
+	return name, Escape(text), true
 }
 
 // DescribeReady words a Ready event: "web.1 ready in 1.3s on :5000".

@@ -275,6 +275,8 @@ func TestEventWording(t *testing.T) {
 		{runner.Event{Kind: runner.System, Msg: "sending SIGTERM to all processes"}, "system | sending SIGTERM to all processes\n"},
 		{runner.Event{Kind: runner.Ready, Name: "web.1", Port: 5000, Elapsed: 1320 * time.Millisecond}, "system | web.1 ready in 1.3s on :5000\n"},
 		{runner.Event{Kind: runner.Ready, Name: "worker.1", Elapsed: 42 * time.Millisecond, Msg: "booted"}, "system | worker.1 ready in 42ms\n"},
+		{runner.Event{Kind: runner.System, Msg: "src/evil\x1b]0;x\a.go changed"}, "system | src/evil\\x1b]0;x\\a.go changed\n"},
+		{runner.Event{Kind: runner.EventKind(99), Name: "web.1"}, ""},
 	}
 	for _, tt := range tests {
 		var b bytes.Buffer
@@ -284,6 +286,19 @@ func TestEventWording(t *testing.T) {
 		}
 		if b.String() != tt.want {
 			t.Errorf("Event(%+v) wrote %q, want %q", tt.e, b.String(), tt.want)
+		}
+		// EventLine is the same text, without the layout.
+		name, text, ok := logmux.EventLine(tt.e)
+		if ok != (tt.want != "") {
+			t.Errorf("EventLine(%+v) ok = %v", tt.e, ok)
+			continue
+		}
+		if ok {
+			var b2 bytes.Buffer
+			logmux.New(&b2, logmux.Options{Prefix: true, Names: []string{"web.1"}}).Line(name, text)
+			if b2.String() != tt.want {
+				t.Errorf("EventLine(%+v) = %q, %q: shown as %q, want %q", tt.e, name, text, b2.String(), tt.want)
+			}
 		}
 	}
 }
