@@ -78,7 +78,7 @@ func BootCheck(ctx context.Context, o BootOptions) ([]BootRow, error) {
 		return nil, err
 	}
 	pl := newPlan(sel, Policies{})
-	fm, err := a.prepare(pl, false, o.Output, nil)
+	fm, err := a.prepare(pl, false, o.Output, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func (a *App) freePorts(pl *plan, fm *formation) error {
 		if release != nil {
 			all = append([]runner.Spec{*release}, specs...)
 		}
-		err = checkPorts(all)
+		err = checkPorts(all, false, 0)
 		if err == nil {
 			fm.specs, fm.release = specs, release
 			return nil

@@ -8,7 +8,10 @@ import (
 )
 
 // controlHandler answers ganger ps, restart and stop for a running start.
-type controlHandler struct{ sup *runner.Supervisor }
+type controlHandler struct {
+	sup    *runner.Supervisor
+	router *routed // nil without --router
+}
 
 func (h controlHandler) Status(ctx context.Context) ([]control.Process, error) {
 	sts, err := h.sup.Status(ctx)
@@ -27,6 +30,9 @@ func (h controlHandler) Status(ctx context.Context) ([]control.Process, error) {
 			}
 		}
 		out = append(out, cp)
+	}
+	if h.router != nil {
+		out = append([]control.Process{h.router.status()}, out...)
 	}
 	return out, nil
 }

@@ -72,6 +72,7 @@ type plan struct {
 	autoRestart map[string]bool // types, or "all"
 	canDie      map[string]bool
 	tty         *runner.TTY
+	router      bool // the router takes the base port; web gets preboot (see Routing)
 }
 
 func newPlan(sel Selection, pol Policies) *plan {
@@ -92,7 +93,11 @@ func (pl *plan) specs(a *App, cf *config.File) ([]runner.Spec, error) {
 	if fromDefaults {
 		sel.Formation = slugFormation(a.Procfile.Entries, a.slugDefaults)
 	}
-	insts, err := procfile.Instances(a.Procfile, sel.Types, sel.Formation, a.Port)
+	base := a.Port
+	if pl.router {
+		base++ // the router listens on a.Port
+	}
+	insts, err := procfile.Instances(a.Procfile, sel.Types, sel.Formation, base)
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
@@ -113,9 +118,9 @@ func (pl *plan) specs(a *App, cf *config.File) ([]runner.Spec, error) {
 		}
 	}
 	specs := make([]runner.Spec, 0, len(insts))
-	base := a.Env.Render()
+	rendered := a.Env.Render()
 	for _, in := range insts {
-		s, err := a.spec(in, base)
+		s, err := a.spec(in, rendered)
 		if err != nil {
 			return nil, err
 		}
@@ -130,6 +135,11 @@ func (pl *plan) specs(a *App, cf *config.File) ([]runner.Spec, error) {
 			s.CanDie = true
 		}
 		specs = append(specs, s)
+	}
+	if pl.router {
+		if err := prebootWeb(specs, insts); err != nil {
+			return nil, err
+		}
 	}
 	return specs, nil
 }

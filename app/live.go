@@ -42,6 +42,7 @@ type live struct {
 	reread  func() (Options, Selection, error)
 	loops   *loopGuard // owned by the watch goroutine
 	alerts  *alerter   // nil without crash alerts
+	router  *routed    // nil without --router
 
 	// Owned by the watch goroutine.
 	app *App
@@ -51,7 +52,7 @@ type live struct {
 // serve runs the control socket until ctx ends.
 func (l *live) serve(ctx context.Context, sup *runner.Supervisor) {
 	if l.srv != nil {
-		l.srv.Serve(ctx, controlHandler{sup})
+		l.srv.Serve(ctx, controlHandler{sup: sup, router: l.router})
 	}
 }
 

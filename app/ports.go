@@ -13,8 +13,12 @@ var airPlayPorts = map[int]bool{5000: true, 7000: true}
 
 // checkPorts fails, before anything starts, when a PORT about to be handed
 // out cannot be listened on; see package ports.
-func checkPorts(specs []runner.Spec) error {
-	wants := make([]ports.Want, 0, len(specs))
+// With the router, its own port is checked too.
+func checkPorts(specs []runner.Spec, withRouter bool, routerPort int) error {
+	wants := make([]ports.Want, 0, len(specs)+1)
+	if withRouter {
+		wants = append(wants, ports.Want{Port: routerPort, For: RouterName})
+	}
 	for _, s := range specs {
 		if s.Port > 0 {
 			wants = append(wants, ports.Want{Port: s.Port, For: s.Name})

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
+	"github.com/gangerdev/ganger/app/router"
 	"github.com/gangerdev/ganger/config"
 	"github.com/gangerdev/ganger/runner"
 	"github.com/gangerdev/ganger/runner/control"
@@ -47,6 +49,7 @@ type StartOptions struct {
 	Warn        io.Writer // for warnings that do not stop the start
 	Signals     Signals
 	Alerts      Alerts // on_crash and notify, over ganger.yml's
+	Routing     Routing
 }
 
 // formation is what start and check --boot run: the specs, the release
@@ -60,11 +63,12 @@ type formation struct {
 
 // prepare reads ganger.yml and builds the formation pl asks for, with the
 // release phase of a slug and the output sized for every name.
-func (a *App) prepare(pl *plan, skipRelease bool, out Output, tty *TTY) (*formation, error) {
+func (a *App) prepare(pl *plan, skipRelease bool, out Output, tty *TTY, routing *Routing) (*formation, error) {
 	cf, err := a.Config()
 	if err != nil {
 		return nil, err
 	}
+	pl.router = routing != nil && routing.on(cf.Router)
 	specs, err := pl.specs(a, cf)
 	if err != nil {
 		return nil, err
@@ -79,6 +83,9 @@ func (a *App) prepare(pl *plan, skipRelease bool, out Output, tty *TTY) (*format
 	}
 	for _, s := range specs {
 		names = append(names, s.Name)
+	}
+	if pl.router {
+		names = append(names, RouterName)
 	}
 	if cf.OnCrash != "" {
 		names = append(names, onCrashName)
@@ -124,7 +131,7 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 		return &UsageError{Err: errors.New("--watch and --slug do not go together: --slug runs the built slug, --watch reloads the source"), Hint: "run ganger build again after a change, or start without --slug"}
 	}
 	pl := newPlan(o.Selection, o.Policies)
-	fm, err := a.prepare(pl, o.NoRelease, o.Output, o.TTY)
+	fm, err := a.prepare(pl, o.NoRelease, o.Output, o.TTY, &o.Routing)
 	if err != nil {
 		return err
 	}
@@ -162,9 +169,23 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 		}
 	}
 	if !o.NoPortCheck {
-		if err := checkPorts(fm.specs); err != nil {
+		if err := checkPorts(fm.specs, pl.router, a.Port); err != nil {
 			return err
 		}
+	}
+	var rd *routed
+	if pl.router {
+		lns, err := listenRouter(a.Port)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			for _, ln := range lns {
+				ln.Close()
+			}
+		}()
+		rd = &routed{port: a.Port, lns: lns}
+		l.router = rd
 	}
 	if fm.release != nil {
 		if err := a.runRelease(ctx, *fm.release, fm.mux, o.Signals); err != nil {
@@ -182,11 +203,18 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 		defer alerts.Close()
 		l.alerts = alerts
 	}
+	beside := []besideFunc{l.serve, l.watchLoop, watchReader(o.Output.Out)}
+	if rd != nil {
+		rd.rt = router.New(router.Options{Timeout: o.Routing.Timeout, Log: sink.Lines(RouterName)})
+		sink = routerSink{Sink: sink, rt: rd.rt}
+		beside = append(beside, rd.serve(fm.mux))
+		fm.mux.Event(runner.Event{Kind: runner.System, Time: time.Now(), Msg: rd.announce(fm.specs)})
+	}
 	opts := runner.Options{Timeout: a.Timeout(), Sink: sink, KeepGoing: o.Watch != nil}
 	if alerts != nil {
 		opts.Spare = alerts.spare
 	}
-	res, err := supervise(ctx, fm.specs, opts, o.Signals, l.serve, l.watchLoop, watchReader(o.Output.Out))
+	res, err := supervise(ctx, fm.specs, opts, o.Signals, beside...)
 	if err != nil {
 		return err
 	}

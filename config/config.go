@@ -35,6 +35,8 @@ type File struct {
 	OnCrashLine int
 	// Notify asks for a desktop notification on the same events.
 	Notify bool
+	// Router puts the platform's router in front of web (start --router).
+	Router bool
 }
 
 // Process holds one process type's settings. Each Line is where the key
@@ -166,6 +168,8 @@ func Parse(r io.Reader, path string) (*File, error) {
 			}
 		case "notify":
 			f.Notify = p.boolean(v, "notify")
+		case "router":
+			f.Router = p.boolean(v, "router")
 		default:
 			p.add(p.errf(k, "unknown key %q; known: %s", k.Value, strings.Join(topKeys, ", ")))
 		}
@@ -210,7 +214,7 @@ func (p *parser) twice(seen map[string]int, k *yaml.Node, where string) bool {
 	return false
 }
 
-var topKeys = []string{"processes", "debounce", "watch_ignore", "on_crash", "notify"}
+var topKeys = []string{"processes", "debounce", "watch_ignore", "on_crash", "notify", "router"}
 
 var processKeys = []string{"restart", "oneshot", "can_die", "stop_signal", "watch", "ready", "after"}
 

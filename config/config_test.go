@@ -32,6 +32,7 @@ processes:
   idle:
 on_crash: ./bin/alert "$GANGER_PROCESS" >> crashes.log
 notify: yes
+router: true
 `
 	f, err := Parse(strings.NewReader(src), "ganger.yml")
 	if err != nil {
@@ -49,6 +50,9 @@ notify: yes
 	}
 	if f.OnCrash != `./bin/alert "$GANGER_PROCESS" >> crashes.log` || f.OnCrashLine != 20 || !f.Notify {
 		t.Errorf("on_crash %q at line %d, notify %v", f.OnCrash, f.OnCrashLine, f.Notify)
+	}
+	if !f.Router {
+		t.Errorf("router %v, want true", f.Router)
 	}
 	if !f.For("migrate").Oneshot {
 		t.Error("migrate is not a oneshot")
@@ -75,7 +79,7 @@ func TestParseErrors(t *testing.T) {
 		src  string
 		want []string
 	}{
-		{"procesess: {}\n", []string{`ganger.yml:1: unknown key "procesess"; known: processes, debounce, watch_ignore, on_crash, notify`}},
+		{"procesess: {}\n", []string{`ganger.yml:1: unknown key "procesess"; known: processes, debounce, watch_ignore, on_crash, notify, router`}},
 		{"processes:\n  web:\n    restrat: always\n", []string{`ganger.yml:3: web: unknown key "restrat"; known: restart, oneshot, can_die, stop_signal, watch, ready, after`}},
 		{"processes:\n  web:\n    restart: sometimes\n", []string{`ganger.yml:3: web: restart "sometimes": want never, on-failure or always`}},
 		{"processes:\n  web:\n    stop_signal: STOP\n", []string{`ganger.yml:3: web: stop_signal "STOP": want one of TERM, INT, QUIT, HUP, USR1, USR2, KILL`}},

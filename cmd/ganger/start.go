@@ -55,8 +55,20 @@ oneshot's 0) and when a restart policy gives up, with GANGER_PROCESS (worker.1),
 GANGER_EXIT_CODE (128+N for signal N), GANGER_EVENT (exited or gave-up) and GANGER_LOG
 (a file of that process's last lines). A failing hook is reported, never fatal.
 --notify (or "notify: true") also sends a desktop notification through notify-send or
-osascript.`,
-		Flags: slices.Concat(appFlags(), formationFlags(), outputFlags(), ttyFlags(), liveFlags(), slugFlags()),
+osascript.
+
+The router (--router, or "router: true"): ganger listens on the base port, on the
+loopback addresses, and sends each request to the next web instance that is ready
+(round robin), adding X-Request-Id, X-Forwarded-For/-Proto/-Port, X-Request-Start and
+Via, and logging one line per request under "router" in the platform's form. The
+processes are laid out from the next port up: web.1 on base+1, web.2 on base+2,
+worker.1 on base+101. A restart of web (--watch, ganger restart web, a config change)
+is a preboot: the new web.N starts beside the old one on base+N+50, traffic switches
+once it answers, then the old one is stopped with the grace period; a new one that
+exits or is not up within 60 s is stopped and the old one keeps serving. When no web
+instance can answer, the router answers 503 with the platform's code (H10 crashed,
+H12 timeout, H13 closed without response, H14 none running, H20 boot timeout).`,
+		Flags: slices.Concat(appFlags(), formationFlags(), outputFlags(), ttyFlags(), liveFlags(), routerFlags(), slugFlags()),
 		Action: func(c *cli.Context) error {
 			return start(c, st)
 		},
@@ -74,6 +86,14 @@ func liveFlags() []cli.Flag {
 		&cli.StringFlag{Name: "auto-restart", Aliases: []string{"r"}, Usage: "restart these `TYPES` (comma-separated, or all) whenever they exit, with backoff (overmind's -r)"},
 		&cli.StringFlag{Name: "can-die", Usage: "`TYPES` (comma-separated, or all) whose exit leaves the rest running (overmind's --can-die)"},
 		&cli.BoolFlag{Name: "notify", Usage: "a desktop notification (notify-send or osascript) when a process crashes; also ganger.yml's notify: true"},
+	}
+}
+
+// routerFlags put the platform's router in front of web.
+func routerFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "router", Usage: "the platform's router on the base port in front of every web instance (round robin, preboot on restart, a log line per request); the processes get the ports from the next one up; also ganger.yml's router: true"},
+		&cli.StringFlag{Name: "router-timeout", Usage: "with --router: a request with no response within `TIME` gets 503, code H12 (default 30s, as the platform)"},
 	}
 }
 
@@ -133,6 +153,16 @@ func start(c *cli.Context, st *streams) error {
 			return err
 		}
 		so.Alerts.Notify = &notify
+	}
+	if _, ok := set.lookup("router"); ok {
+		on, err := set.bool("router")
+		if err != nil {
+			return err
+		}
+		so.Routing.On = &on
+	}
+	if so.Routing.Timeout, err = set.duration("router-timeout", 0, true); err != nil {
+		return err
 	}
 	if watching, err := set.bool("watch"); err != nil {
 		return err
