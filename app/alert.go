@@ -54,7 +54,8 @@ const (
 //
 // GANGER_LOG's lines come from a journal of the formation's recent output
 // kept for the alerts alone.
-func (a *App) installAlerts(sink runner.Sink, cf *config.File, specs []runner.Spec, o Alerts, warn io.Writer) (runner.Sink, *alerter) {
+// The last lines come from j, which sink records into.
+func (a *App) installAlerts(sink runner.Sink, j *journal.Journal, cf *config.File, specs []runner.Spec, o Alerts, warn io.Writer) (runner.Sink, *alerter) {
 	onCrash, notify := o.OnCrash, cf.Notify
 	if onCrash == "" {
 		onCrash = cf.OnCrash
@@ -65,8 +66,7 @@ func (a *App) installAlerts(sink runner.Sink, cf *config.File, specs []runner.Sp
 	if onCrash == "" && !notify {
 		return sink, nil
 	}
-	j := journal.New(journal.Options{Lines: crashLogLines})
-	al := newAlerter(j.Tee(sink), alertOptions{
+	al := newAlerter(sink, alertOptions{
 		root: a.Root, environ: a.Env.Environ(), onCrash: onCrash, notify: notify, warn: warn,
 		writeLog: func(name string, w io.Writer) error { return j.WriteTail(name, crashLogLines, w) },
 	})

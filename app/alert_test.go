@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gangerdev/ganger/runner/journal"
+
 	"github.com/gangerdev/ganger/runner"
 )
 
@@ -322,8 +324,14 @@ func TestAlertHookKilledAtStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pid := strings.TrimSpace(string(b)); pidRunning(pid) {
-		t.Errorf("the hook's child %s is left running", pid)
+	// SIGKILL has been sent; the child is gone once the kernel has
+	// delivered it. Nothing announces the end of a process that is not
+	// ours, so its /proc entry is looked at until a deadline.
+	pid := strings.TrimSpace(string(b))
+	for deadline := time.Now().Add(10 * time.Second); pidRunning(pid); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hook's child %s is left running", pid)
+		}
 	}
 }
 
@@ -340,12 +348,12 @@ func pidRunning(pid string) bool {
 func TestInstallAlertsFlagWins(t *testing.T) {
 	a := testApp(t, "web: x\n")
 	cf := testConfig(t, "notify: true\n")
-	if _, al := a.installAlerts(sinkLog{newWatched()}, cf, nil, Alerts{Notify: new(false)}, nil); al != nil {
+	if _, al := a.installAlerts(sinkLog{newWatched()}, journal.New(journal.Options{}), cf, nil, Alerts{Notify: new(false)}, nil); al != nil {
 		al.Close()
 		t.Error("--notify=false did not win over ganger.yml's notify: true")
 	}
 	cf = testConfig(t, "on_crash: echo\n")
-	_, al := a.installAlerts(sinkLog{newWatched()}, cf, nil, Alerts{}, nil)
+	_, al := a.installAlerts(sinkLog{newWatched()}, journal.New(journal.Options{}), cf, nil, Alerts{}, nil)
 	if al == nil {
 		t.Fatal("no alerter for ganger.yml's on_crash")
 	}

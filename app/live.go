@@ -16,6 +16,7 @@ import (
 	"github.com/gangerdev/ganger/env"
 	"github.com/gangerdev/ganger/runner"
 	"github.com/gangerdev/ganger/runner/control"
+	"github.com/gangerdev/ganger/runner/journal"
 	"github.com/gangerdev/ganger/runner/logmux"
 	"github.com/gangerdev/ganger/runner/watch"
 )
@@ -43,6 +44,7 @@ type live struct {
 	loops   *loopGuard // owned by the watch goroutine
 	alerts  *alerter   // nil without crash alerts
 	router  *routed    // nil without --router
+	journal *journal.Journal
 
 	// Owned by the watch goroutine.
 	app *App

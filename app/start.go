@@ -12,6 +12,7 @@ import (
 	"github.com/gangerdev/ganger/config"
 	"github.com/gangerdev/ganger/runner"
 	"github.com/gangerdev/ganger/runner/control"
+	"github.com/gangerdev/ganger/runner/journal"
 	"github.com/gangerdev/ganger/runner/logmux"
 	"github.com/gangerdev/ganger/runner/watch"
 )
@@ -50,6 +51,10 @@ type StartOptions struct {
 	Signals     Signals
 	Alerts      Alerts // on_crash and notify, over ganger.yml's
 	Routing     Routing
+	// Up, when set, is called once the formation is up: every process
+	// started, those with a readiness check ready, oneshots succeeded (a
+	// detached start returns then).
+	Up func()
 }
 
 // formation is what start and check --boot run: the specs, the release
@@ -198,7 +203,10 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 		}
 		defer l.watcher.Close()
 	}
-	sink, alerts := a.installAlerts(fm.mux, fm.cf, fm.specs, o.Alerts, o.Warn)
+	// Every line and event is recorded for ganger logs and the alerts.
+	l.journal = journal.New(journal.Options{})
+	defer l.journal.Close()
+	sink, alerts := a.installAlerts(l.journal.Tee(fm.mux), l.journal, fm.cf, fm.specs, o.Alerts, o.Warn)
 	if alerts != nil {
 		defer alerts.Close()
 		l.alerts = alerts
@@ -209,6 +217,9 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 		sink = routerSink{Sink: sink, rt: rd.rt}
 		beside = append(beside, rd.serve(fm.mux))
 		fm.mux.Event(runner.Event{Kind: runner.System, Time: time.Now(), Msg: rd.announce(fm.specs)})
+	}
+	if o.Up != nil {
+		sink = newUpWatch(sink, fm.specs, o.Up)
 	}
 	opts := runner.Options{Timeout: a.Timeout(), Sink: sink, KeepGoing: o.Watch != nil}
 	if alerts != nil {

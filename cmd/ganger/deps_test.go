@@ -51,7 +51,7 @@ func TestLayering(t *testing.T) {
 		// the HTTP router in front of the web processes: the standard
 		// library only (its owner translates the supervisor's events)
 		"app/router": nil,
-		"cmd/ganger": append(inner("app", "buildpack", "config", "export", "procfile", "env", "runner", "runner/control", "runner/logmux"),
+		"cmd/ganger": append(inner("app", "buildpack", "config", "export", "procfile", "env", "runner", "runner/control", "runner/journal", "runner/logmux"),
 			"github.com/urfave/cli/v2", "github.com/mattn/go-isatty", sys),
 		// gitignore-syntax patterns, shared by runner/watch and buildpack:
 		// the standard library only

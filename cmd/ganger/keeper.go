@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"sync"
 )
@@ -20,7 +21,12 @@ func needsKeeper(args []string) bool {
 		return false
 	}
 	switch args[1] {
-	case "start", "run", "build", "test":
+	case "start":
+		// A detached start leaves a ganger running past this one, which a
+		// keeper would kill when this one ends: it starts without one, and
+		// the detached ganger gets its own.
+		return !detaching(args[2:], os.Getenv("GANGER_DAEMON"))
+	case "run", "build", "test":
 		return true
 	case "check":
 		for _, a := range args[2:] {
@@ -51,4 +57,20 @@ func (k kept) finish() {
 	if k.sweep != nil {
 		k.sweep.Lock()
 	}
+}
+
+// detaching reports whether start's args (or GANGER_DAEMON) ask for -D.
+func detaching(args []string, env string) bool {
+	on := env != "" && env != "0" && env != "false" && env != "no" && env != "off"
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, v, hasV := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || (name != "D" && name != "daemon") {
+			continue
+		}
+		on = !hasV || (v != "false" && v != "0")
+	}
+	return on
 }

@@ -84,9 +84,18 @@ func runKeeper(args []string) (code int, ok bool) {
 		Stderr:      os.Stderr,
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: keeperGone},
 	}
+	if _, ok := os.LookupEnv(daemonEnv); ok {
+		// A detached start: its inner is the one that reports to the caller.
+		syscall.CloseOnExec(daemonTextFD)
+		syscall.CloseOnExec(daemonReadyFD)
+		cmd.ExtraFiles = []*os.File{os.NewFile(daemonTextFD, "daemon-text"), os.NewFile(daemonReadyFD, "daemon-ready")}
+	}
 	err := runner.Subreaper()
 	if err == nil {
 		err = cmd.Start()
+	}
+	for _, f := range cmd.ExtraFiles {
+		f.Close() // the caller sees the end of them when the inner closes its copies
 	}
 	if err != nil {
 		signal.Stop(sigs)

@@ -27,13 +27,18 @@ func main() {
 	if k.exit {
 		os.Exit(k.code)
 	}
+	d := takeDaemonEnv()
 	st := &streams{
-		in:      os.Stdin,
-		out:     os.Stdout,
-		err:     os.Stderr,
-		environ: os.Environ(),
-		outTTY:  isatty.IsTerminal(os.Stdout.Fd()),
-		inTTY:   isatty.IsTerminal(os.Stdin.Fd()),
+		in:       os.Stdin,
+		out:      os.Stdout,
+		err:      os.Stderr,
+		environ:  os.Environ(),
+		outTTY:   isatty.IsTerminal(os.Stdout.Fd()),
+		inTTY:    isatty.IsTerminal(os.Stdin.Fd()),
+		detached: d,
+	}
+	if d != nil {
+		st.out, st.err = d.text, d.text // until its start is under way
 	}
 	code := run(context.Background(), os.Args, st)
 	k.finish()
@@ -49,6 +54,8 @@ type streams struct {
 	environ []string
 	outTTY  bool
 	inTTY   bool
+	// detached is set in the ganger that "ganger start -D" started.
+	detached *detached
 }
 
 // getenv looks key up in the injected environment.

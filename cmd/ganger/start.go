@@ -85,6 +85,7 @@ func liveFlags() []cli.Flag {
 		&cli.StringFlag{Name: "debounce", Usage: "quiet `TIME` that ends a burst of changes (default 200ms)"},
 		&cli.StringFlag{Name: "auto-restart", Aliases: []string{"r"}, Usage: "restart these `TYPES` (comma-separated, or all) whenever they exit, with backoff (overmind's -r)"},
 		&cli.StringFlag{Name: "can-die", Usage: "`TYPES` (comma-separated, or all) whose exit leaves the rest running (overmind's --can-die)"},
+		&cli.BoolFlag{Name: "daemon", Aliases: []string{"D"}, Usage: "detach: return once every process is up (web ready), leaving the start running in the background with its output in .ganger/start.log (overmind's -D); ganger ps, logs, attach and quit reach it"},
 		&cli.BoolFlag{Name: "notify", Usage: "a desktop notification (notify-send or osascript) when a process crashes; also ganger.yml's notify: true"},
 	}
 }
@@ -182,6 +183,17 @@ func start(c *cli.Context, st *streams) error {
 			sel, err := app.Select(o.Formation, c.Args().Slice())
 			return o, sel, err
 		}
+	}
+	if d := st.detached; d != nil {
+		logf, err := d.setUp(st, a, &so)
+		if err != nil {
+			return err
+		}
+		defer logf.Close()
+	} else if daemon, err := set.bool("daemon"); err != nil {
+		return err
+	} else if daemon {
+		return detach(st, a, so.TTY)
 	}
 	growOutputPipe(st.out)
 	ctx, sig, stop := formationSignals(c.Context)
