@@ -40,7 +40,8 @@ type live struct {
 	srv     *control.Server
 	watcher *watch.Watcher
 	reread  func() (Options, Selection, error)
-	loops   *loopGuard // owned by the watch goroutine
+	loops   *loopGuard              // owned by the watch goroutine
+	quit    context.CancelCauseFunc // ends the run, for ganger quit
 
 	// Owned by the watch goroutine.
 	app *App
@@ -50,7 +51,7 @@ type live struct {
 // serve runs the control socket until ctx ends.
 func (l *live) serve(ctx context.Context, sup *runner.Supervisor) {
 	if l.srv != nil {
-		l.srv.Serve(ctx, controlHandler{sup})
+		l.srv.Serve(ctx, controlHandler{sup: sup, quit: l.quit})
 	}
 }
 

@@ -174,6 +174,10 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 		defer l.watcher.Close()
 	}
 	opts := runner.Options{Timeout: a.Timeout(), Sink: fm.mux, KeepGoing: o.Watch != nil}
+	// ganger quit ends the run as Ctrl-C does, with its own cause.
+	ctx, quit := context.WithCancelCause(ctx)
+	defer quit(nil)
+	l.quit = quit
 	res, err := supervise(ctx, fm.specs, opts, o.Signals, l.serve, l.watchLoop, watchReader(o.Output.Out))
 	if err != nil {
 		return err
