@@ -128,6 +128,14 @@ func (pl *plan) specs(a *App, cf *config.File) ([]runner.Spec, error) {
 		if err := applyConfig(&s, cf.For(in.Type)); err != nil {
 			return nil, err
 		}
+		if cf.For(in.Type).TTY { // a terminal that takes input, for ganger attach
+			t := runner.TTY{Cols: defaultCols, Rows: defaultRows}
+			if pl.tty != nil {
+				t = *pl.tty
+			}
+			t.Input = true
+			s.TTY = &t
+		}
 		if pl.autoRestart[in.Type] || pl.autoRestart["all"] {
 			s.Restart = runner.RestartAlways
 		}

@@ -41,9 +41,10 @@ type live struct {
 	srv     *control.Server
 	watcher *watch.Watcher
 	reread  func() (Options, Selection, error)
-	loops   *loopGuard // owned by the watch goroutine
-	alerts  *alerter   // nil without crash alerts
-	router  *routed    // nil without --router
+	loops   *loopGuard              // owned by the watch goroutine
+	quit    context.CancelCauseFunc // ends the run, for ganger quit
+	alerts  *alerter                // nil without crash alerts
+	router  *routed                 // nil without --router
 	journal *journal.Journal
 
 	// Owned by the watch goroutine.
@@ -54,7 +55,7 @@ type live struct {
 // serve runs the control socket until ctx ends.
 func (l *live) serve(ctx context.Context, sup *runner.Supervisor) {
 	if l.srv != nil {
-		l.srv.Serve(ctx, controlHandler{sup: sup, router: l.router})
+		l.srv.Serve(ctx, controlHandler{sup: sup, quit: l.quit, router: l.router, journal: l.journal})
 	}
 }
 

@@ -28,7 +28,12 @@ type Output struct {
 // TTY asks for every process to run on its own pseudo-terminal. Cols and
 // Rows are ganger's own terminal's size, or 0 when it has none; a process's
 // width is that less the prefix column.
-type TTY struct{ Cols, Rows int }
+// Input makes each terminal the process's stdin too, so that "ganger
+// attach" can type into it (a detached start's terminals take input).
+type TTY struct {
+	Cols, Rows int
+	Input      bool
+}
 
 // Default terminal size when ganger's own is unknown.
 const (
@@ -97,11 +102,17 @@ func (a *App) prepare(pl *plan, skipRelease bool, out Output, tty *TTY, routing 
 	}
 	mux := logmux.New(out.Out, logmux.Options{Color: out.Color, Timestamp: out.Timestamp, Prefix: out.Prefix, Names: names})
 	if tty != nil {
-		pl.tty = &runner.TTY{Cols: defaultCols, Rows: defaultRows}
+		pl.tty = &runner.TTY{Cols: defaultCols, Rows: defaultRows, Input: tty.Input}
 		if tty.Cols > 0 && tty.Rows > 0 {
-			pl.tty = &runner.TTY{Cols: max(tty.Cols-mux.PrefixWidth(), minCols), Rows: tty.Rows}
+			pl.tty = &runner.TTY{Cols: max(tty.Cols-mux.PrefixWidth(), minCols), Rows: tty.Rows, Input: tty.Input}
 		}
 		for i := range specs {
+			if specs[i].TTY != nil && specs[i].TTY.Input { // tty: in ganger.yml
+				t := *pl.tty
+				t.Input = true
+				specs[i].TTY = &t
+				continue
+			}
 			specs[i].TTY = pl.tty
 		}
 		if release != nil {
@@ -225,6 +236,10 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 	if alerts != nil {
 		opts.Spare = alerts.spare
 	}
+	// ganger quit ends the run as Ctrl-C does, with its own cause.
+	ctx, quit := context.WithCancelCause(ctx)
+	defer quit(nil)
+	l.quit = quit
 	res, err := supervise(ctx, fm.specs, opts, o.Signals, beside...)
 	if err != nil {
 		return err

@@ -50,6 +50,9 @@ type Process struct {
 
 	Oneshot bool
 	CanDie  bool
+	// TTY runs it on a pseudo-terminal that takes input, so that "ganger
+	// attach" can drive it (a debugger, a REPL), even without --tty.
+	TTY bool
 
 	StopSignal     string // upper case without "SIG": "INT"; "" when not set
 	StopSignalLine int
@@ -216,7 +219,7 @@ func (p *parser) twice(seen map[string]int, k *yaml.Node, where string) bool {
 
 var topKeys = []string{"processes", "debounce", "watch_ignore", "on_crash", "notify", "router"}
 
-var processKeys = []string{"restart", "oneshot", "can_die", "stop_signal", "watch", "ready", "after"}
+var processKeys = []string{"restart", "oneshot", "can_die", "tty", "stop_signal", "watch", "ready", "after"}
 
 func (p *parser) processes(f *File, n *yaml.Node) {
 	if n.Kind != yaml.MappingNode {
@@ -269,6 +272,8 @@ func (p *parser) processKey(pr *Process, k, v *yaml.Node) {
 		pr.Oneshot = p.boolean(v, pr.Type+": oneshot")
 	case "can_die", "can-die":
 		pr.CanDie = p.boolean(v, pr.Type+": can_die")
+	case "tty":
+		pr.TTY = p.boolean(v, pr.Type+": tty")
 	case "stop_signal", "stop-signal":
 		pr.StopSignalLine = k.Line
 		s, ok := p.scalar(v, pr.Type+": stop_signal")

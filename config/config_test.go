@@ -80,7 +80,7 @@ func TestParseErrors(t *testing.T) {
 		want []string
 	}{
 		{"procesess: {}\n", []string{`ganger.yml:1: unknown key "procesess"; known: processes, debounce, watch_ignore, on_crash, notify, router`}},
-		{"processes:\n  web:\n    restrat: always\n", []string{`ganger.yml:3: web: unknown key "restrat"; known: restart, oneshot, can_die, stop_signal, watch, ready, after`}},
+		{"processes:\n  web:\n    restrat: always\n", []string{`ganger.yml:3: web: unknown key "restrat"; known: restart, oneshot, can_die, tty, stop_signal, watch, ready, after`}},
 		{"processes:\n  web:\n    restart: sometimes\n", []string{`ganger.yml:3: web: restart "sometimes": want never, on-failure or always`}},
 		{"processes:\n  web:\n    stop_signal: STOP\n", []string{`ganger.yml:3: web: stop_signal "STOP": want one of TERM, INT, QUIT, HUP, USR1, USR2, KILL`}},
 		{"processes:\n  web:\n    ready: soon\n", []string{`ganger.yml:3: web: ready "soon": want port, none or {line: "REGEX"}`}},
@@ -258,7 +258,7 @@ func TestCheckAfterCycles(t *testing.T) {
 func TestParseThenCheck(t *testing.T) {
 	src := "processes:\n  web:\n    restrat: always\n    after: [worker]\n  wrker:\n    oneshot: maybe\n  worker:\n    after: web\n"
 	f, err := Parse(strings.NewReader(src), "ganger.yml")
-	want := `ganger.yml:3: web: unknown key "restrat"; known: restart, oneshot, can_die, stop_signal, watch, ready, after` + "\n" +
+	want := `ganger.yml:3: web: unknown key "restrat"; known: restart, oneshot, can_die, tty, stop_signal, watch, ready, after` + "\n" +
 		`ganger.yml:6: wrker: oneshot: "maybe" is not true or false`
 	if err == nil || err.Error() != want {
 		t.Fatalf("Parse error:\n got %v\nwant %s", err, want)

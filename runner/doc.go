@@ -11,6 +11,12 @@
 // interrupted, and is waited for a bounded time). Rendering
 // (prefixes, colour, timestamps) belongs to the Sink, see package logmux.
 //
+// A process on a pseudo-terminal that takes input (TTY.Input) can be
+// attached to (Supervisor.Attach): the attachment gets the raw bytes read
+// from the terminal, before they are split into lines, and writes input and
+// sets the size. It is fed from the process's reader through a bounded
+// buffer and never slows the process or the Sink (see AttachBuffer).
+//
 // Shutdown follows foreman's rule: the first process to exit stops the rest.
 // The ladder sends each group its stop signal, waits up to the grace period and
 // returns as soon as every group is empty, then sends SIGKILL to whatever is

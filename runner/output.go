@@ -19,24 +19,34 @@ import (
 // On a terminal the process is a session leader (setsid) with the terminal as
 // its controlling terminal, so its process group id is still its pid and the
 // shutdown ladder, the watchdog and the parent-death signal work as with a
-// pipe. Its stdout and stderr are the terminal; its stdin stays /dev/null, as
-// without one: isatty(1) and isatty(2) hold, isatty(0) does not, so no program
-// waits for keyboard input that ganger would never send. The terminal turns
-// each LF into CR LF; ganger removes the CR again, so the lines are what the
-// process wrote. Two differences from a pipe remain: the process cannot tell
-// its stderr from its stdout (they were one pipe already), and when it exits
-// the kernel sends SIGHUP to what is left of its group (it was the terminal's
-// controlling process).
+// pipe. Its stdout and stderr are the terminal. Its stdin stays /dev/null, as
+// without one, unless Input is set: isatty(1) and isatty(2) hold, isatty(0)
+// does not, so no program waits for keyboard input that nobody may ever
+// send. The terminal turns each LF into CR LF; ganger removes the CR again,
+// so the lines are what the process wrote. Two differences from a pipe
+// remain: the process cannot tell its stderr from its stdout (they were one
+// pipe already), and when it exits the kernel sends SIGHUP to what is left of
+// its group (it was the terminal's controlling process).
 type TTY struct {
 	Cols, Rows int
+	// Input makes the terminal the process's stdin too, so that what is
+	// written to an Attachment reaches it, and a Ctrl-C typed there reaches
+	// its foreground process group through the terminal's line discipline,
+	// as in a terminal of its own. It is off by default: a process that
+	// reads its stdin then waits until someone attaches and types, where
+	// /dev/null would have given it end of file at once. Supervisor.Attach
+	// refuses a terminal without Input.
+	Input bool
 }
 
 // output carries a child's stdout and stderr to ganger: a pipe, or a
 // pseudo-terminal when the spec asks for one.
 type output struct {
-	r     io.ReadCloser // ganger's end, read until EOF
-	child *os.File      // the child's end; ganger's copy is closed once started
-	tty   bool
+	r      io.ReadCloser // ganger's end, read until EOF
+	child  *os.File      // the child's end; ganger's copy is closed once started
+	tty    bool
+	master *os.File // on a terminal, the file behind r: input and resizing
+	input  bool     // on a terminal, it is the child's stdin too
 }
 
 // openOutput creates the pipe or the pseudo-terminal for spec.
@@ -71,13 +81,14 @@ func openOutput(spec Spec) (*output, error) {
 		s.Close()
 		return nil, fmt.Errorf("open a pseudo-terminal for %s: %w", spec.Name, err)
 	}
-	return &output{r: ptyReader{pm}, child: s, tty: true}, nil
+	return &output{r: ptyReader{pm}, child: s, tty: true, master: pm, input: spec.TTY.Input}, nil
 }
 
 // attr returns the attributes that start spec's process on this output: the
-// child end as stdout and stderr, stdin from null, and its own process group,
-// or on a terminal its own session with the terminal as controlling terminal
-// (and so a group whose id is its pid).
+// child end as stdout and stderr, stdin from null (from the terminal with
+// TTY.Input), and its own process group, or on a terminal its own session
+// with the terminal as controlling terminal (and so a group whose id is its
+// pid).
 func (o *output) attr(spec Spec, null *os.File) *syscall.ProcAttr {
 	sys := procAttr()
 	if o.tty {
@@ -89,7 +100,11 @@ func (o *output) attr(spec Spec, null *os.File) *syscall.ProcAttr {
 	// Fd leaves the descriptors blocking, as os.StartProcess would: null
 	// is not pollable, and the child end is closed once the child has it.
 	out := o.child.Fd()
-	return &syscall.ProcAttr{Dir: spec.Dir, Env: spec.Env, Files: []uintptr{null.Fd(), out, out}, Sys: sys}
+	in := null.Fd()
+	if o.input {
+		in = out
+	}
+	return &syscall.ProcAttr{Dir: spec.Dir, Env: spec.Env, Files: []uintptr{in, out, out}, Sys: sys}
 }
 
 // started closes ganger's copy of the child end, once the child has its own:

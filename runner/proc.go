@@ -83,6 +83,7 @@ type proc struct {
 	succ      *proc // a preboot successor booting beside it
 	pred      *proc // on a preboot successor: the process it is to replace
 	again     *Spec // a preboot asked for while another was under way
+	term      *term // the terminal of the current or last run; nil on a pipe
 }
 
 func newProc(spec Spec) *proc {
@@ -196,6 +197,11 @@ func (r *run) launch(p *proc) error {
 	}
 	r.event(Event{Kind: Started, Name: p.spec.Name, PID: p.pid})
 
+	var tap *term
+	if out.tty {
+		tap = newTerm(p.spec.Name, out.master)
+	}
+	p.term = tap
 	lw := out.lines(r.s.opts.Sink.Lines(p.spec.Name))
 	if p.line != nil {
 		lw = &lineProbe{w: lw, re: p.line, fire: func(line string) {
@@ -212,13 +218,18 @@ func (r *run) launch(p *proc) error {
 		defer j.outputEnded()
 		defer close(ctl.done)
 		defer out.r.Close()
+		if tap != nil {
+			defer tap.end()
+		}
 		failed := func(err error) {
 			select {
 			case r.sinkErr <- err:
 			default:
 			}
 		}
-		copyLines(out.r, &r.bufs, lw, failed, ctl)
+		c := newLineCopier(out.r, &r.bufs, lw, failed, ctl)
+		c.tap = tap
+		c.run()
 	}()
 	// The exit watch tells when the process has exited; it is then reaped
 	// at once, on the watch's goroutine. Without the watch a goroutine
@@ -332,6 +343,11 @@ func (r *run) leaderExited(m exitMsg) {
 	}
 	p.exited = true
 	p.code, p.signal = exitStatus(m.status, m.ok)
+	if p.term != nil {
+		// Its output up to the exit has been read (see exitJoin): the
+		// attachments have it all, and this run is over for them.
+		p.term.end()
+	}
 	asked := r.stopping || p.state == StateStopping
 	r.event(Event{Kind: Exited, Name: p.spec.Name, PID: p.pid, Code: p.code, Signal: p.signal, Asked: asked})
 	switch {

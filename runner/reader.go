@@ -96,6 +96,7 @@ type lineCopier struct {
 	w      LineWriter
 	failed func(error)
 	ctl    *readCtl
+	tap    *term // on a terminal: gets every byte read, before the lines are split
 
 	buf     []byte // nil: none held (pooled, quiet)
 	n       int    // bytes held in buf
@@ -192,6 +193,9 @@ func (c *lineCopier) consume(m int, err error) (end bool) {
 		return err != nil // pooled: ended before any data
 	}
 	filled := m > 0 && m == len(c.buf)-c.n // more may be waiting: read more at once
+	if c.tap != nil && m > 0 {
+		c.tap.write(c.buf[c.n : c.n+m])
+	}
 	c.n += m
 	if c.split && m > 0 {
 		// The line ended exactly at the split: its own '\n' is already

@@ -24,6 +24,8 @@ Examples:
    ganger start --watch              # restart processes when files change
    ganger ps                         # the processes of the running start
    ganger restart web                # restart one type (or web.2, or all)
+   ganger attach web.1               # this terminal to web.1's (Ctrl-] detaches)
+   ganger quit                       # stop the running start, as Ctrl-C would
    ganger run rails console          # a one-off in the same environment
    ganger check                      # validate the Procfile and env files
    ganger env web.1                  # what web.1 would get, and from where
@@ -50,6 +52,8 @@ Examples:
 			psCommand(st),
 			controlCommand(st, "restart"),
 			controlCommand(st, "stop"),
+			attachCommand(st),
+			quitCommand(st),
 			buildCommand(st),
 			testCommand(st),
 			hookCommand(st),

@@ -61,7 +61,7 @@ func takeDaemonEnv() *detached {
 	syscall.CloseOnExec(daemonReadyFD)
 	d := &detached{text: os.NewFile(daemonTextFD, "daemon-text"), ready: os.NewFile(daemonReadyFD, "daemon-ready")}
 	if size, ok := strings.CutPrefix(v, "pipes:"); ok {
-		d.tty = &app.TTY{}
+		d.tty = &app.TTY{Input: true} // for ganger attach
 		if c, r, ok := strings.Cut(size, "x"); ok {
 			d.tty.Cols, _ = strconv.Atoi(c)
 			d.tty.Rows, _ = strconv.Atoi(r)

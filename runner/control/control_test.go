@@ -26,9 +26,26 @@ type fakeHandler struct {
 	entered chan struct{}
 	release chan struct{}
 
+	// Logs sends records (the last Lines of them) and, with Follow,
+	// follow too, then waits for ctx and closes logsEnded. logsErr, when
+	// set, is returned after sending sendBeforeErr records.
+	records       []Record
+	follow        []Record
+	logsErr       error
+	sendBeforeErr int
+	logsEnded     chan struct{}
+
+	// Attach answers with attached (nil: attachErr) and records the size.
+	attached  *fakeAttached
+	attachErr error
+
+	// quitCalled, if set, is closed by Quit.
+	quitCalled chan struct{}
+
 	mu    sync.Mutex
 	calls []string // "status", "restart a b", "stop"
 	names [][]string
+	size  Size
 }
 
 func (h *fakeHandler) record(op string, names []string) {
@@ -58,6 +75,56 @@ func (h *fakeHandler) Restart(ctx context.Context, names []string) error {
 
 func (h *fakeHandler) Stop(ctx context.Context, names []string) error {
 	h.record("stop", names)
+	return h.err
+}
+
+func (h *fakeHandler) Logs(ctx context.Context, req LogsRequest, send func(Record) error) error {
+	h.record("logs", req.Names)
+	if h.logsErr != nil {
+		for _, r := range h.records[:h.sendBeforeErr] {
+			if err := send(r); err != nil {
+				return err
+			}
+		}
+		return h.logsErr
+	}
+	recent := h.records[max(0, len(h.records)-req.Lines):]
+	for _, r := range recent {
+		if err := send(r); err != nil {
+			return err
+		}
+	}
+	if !req.Follow {
+		return nil
+	}
+	for _, r := range h.follow {
+		if err := send(r); err != nil {
+			return err
+		}
+	}
+	<-ctx.Done()
+	if h.logsEnded != nil {
+		close(h.logsEnded)
+	}
+	return ctx.Err()
+}
+
+func (h *fakeHandler) Attach(ctx context.Context, name string, size Size) (Attached, error) {
+	h.record("attach", []string{name})
+	h.mu.Lock()
+	h.size = size
+	h.mu.Unlock()
+	if h.attached == nil {
+		return nil, h.attachErr
+	}
+	return h.attached, nil
+}
+
+func (h *fakeHandler) Quit(ctx context.Context) error {
+	h.record("quit", nil)
+	if h.quitCalled != nil {
+		close(h.quitCalled)
+	}
 	return h.err
 }
 

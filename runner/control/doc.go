@@ -1,6 +1,6 @@
 // Package control is ganger's control plane: the Unix socket through which
-// "ganger ps", "ganger restart" and "ganger stop" talk to a running
-// "ganger start". It owns the socket's location and permissions, the wire
+// "ganger ps", "restart", "stop", "logs", "attach" and "quit" talk to a
+// running "ganger start". It owns the socket's location and permissions, the wire
 // protocol, the client and server ends, and the rendering of the ps table.
 // It does not know the supervisor: the server calls a small Handler that the
 // CLI implements by adapting package runner.
@@ -51,10 +51,37 @@
 // # Protocol
 //
 // One request per connection: the client writes one JSON object and a
-// newline, the server answers with one JSON object and a newline and closes.
-// Both carry "v" (Version); a server answers a request of another version
-// with an error. Requests are {"v":1,"op":"status"|"restart"|"stop"|"hello",
-// "names":[...]}; responses are {"v":1,"pid":N,"root":"/app","procs":[...],
-// "error":"..."}. A handler error comes back as the error string and the
-// client returns it as a *RemoteError.
+// newline, the server answers with one JSON object and a newline. Both carry
+// "v" (Version); a server answers a request of another version with an
+// error. Requests are {"v":1,"op":"status"|"restart"|"stop"|"hello"|"logs"|
+// "attach"|"quit","names":[...]} (logs adds "lines" and "follow", attach
+// "name" and "size":{"cols":C,"rows":R}); responses are {"v":1,"pid":N,
+// "root":"/app","procs":[...],"error":"..."}. A handler error comes back as
+// the error string and the client returns it as a *RemoteError. For status,
+// restart, stop and hello the server then closes the connection; reading the
+// request and writing the answer are bounded by a deadline.
+//
+// After an answer without error, the connection of logs, attach and quit
+// goes on as a stream, with no deadline; it ends when the server closes
+// (Serve's ctx ends or Close is called), and the new ops came without a new
+// version (an older server refuses them as unknown ops):
+//
+//   - logs: the server writes one Record a line ({"time":...,"name":...,
+//     "stream":"out"|"system","text":...}) and closes when Handler.Logs
+//     returns. The response line is written with the first record, so that
+//     an error before any record is the request's error; an error after
+//     records ends the stream with a last line {"error":"..."}. The client
+//     closing its end cancels the handler's ctx.
+//   - attach: server to client, the terminal's raw output bytes; client to
+//     server, frames of a type byte, a 4-byte big-endian length and the
+//     payload: 'd' input, 'r' a resize (two big-endian uint16: columns,
+//     rows). The end of either side ends the session; the process keeps
+//     running.
+//   - quit: the server calls Handler.Quit, answers, and holds the connection
+//     open until Close, which closes it after removing the socket and
+//     releasing the lock: the client's read ends once the start has ended
+//     and a new one can begin.
+//
+// The peer uid is checked on every connection, streams included: only the
+// same user may read the logs, attach or quit.
 package control

@@ -1,9 +1,13 @@
 package control
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -34,6 +38,11 @@ type Server struct {
 	served    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+	closing   chan struct{} // closed when Close begins: streams end
+
+	mu     sync.Mutex
+	parked []*net.UnixConn // quit connections, held open until Close
+	closed bool            // Close has closed parked: close new ones at once
 }
 
 // Listen takes the app root's control socket: it takes the root's lock in
@@ -60,7 +69,7 @@ func Listen(ctx context.Context, root string, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{loc: loc, uid: uid, pid: os.Getpid(), lock: lock}
+	s := &Server{loc: loc, uid: uid, pid: os.Getpid(), lock: lock, closing: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
@@ -228,7 +237,12 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 
 // handle answers one connection.
 func (s *Server) handle(ctx context.Context, c *net.UnixConn, h Handler) {
-	defer c.Close()
+	keep := false
+	defer func() {
+		if !keep {
+			c.Close()
+		}
+	}()
 	// Shutting down ends a read in progress, and only that: the answer
 	// saying so must still be written. (Ending the write too raced with the
 	// write deadline set below, and the client could get EOF instead.)
@@ -243,10 +257,28 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn, h Handler) {
 	}
 	resp := response{V: Version, PID: s.pid, Root: s.loc.root}
 	c.SetReadDeadline(time.Now().Add(ioTimeout))
-	req, err := decodeRequest(c)
+	dec := json.NewDecoder(io.LimitReader(c, maxRequestBytes))
+	req, err := readRequest(dec)
+	if err == nil && streaming(req.Op) {
+		if !stop() {
+			s.answer(ctx, c, resp, ctx.Err()) // shutting down
+			return
+		}
+		// A stream lasts as long as it lasts: no request deadline, and
+		// its own watch on ctx (and on Close).
+		c.SetReadDeadline(time.Time{})
+		rest := bufio.NewReader(io.MultiReader(dec.Buffered(), c))
+		keep = s.stream(ctx, c, rest, h, req, resp)
+		return
+	}
 	if err == nil {
 		resp.Procs, err = dispatch(ctx, h, req)
 	}
+	s.answer(ctx, c, resp, err)
+}
+
+// answer writes resp, or err in it when err is set.
+func (s *Server) answer(ctx context.Context, c *net.UnixConn, resp response, err error) error {
 	if err != nil {
 		resp.Procs = nil
 		resp.Error = err.Error()
@@ -259,7 +291,171 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn, h Handler) {
 	}
 	c.SetWriteDeadline(time.Now().Add(ioTimeout))
 	// A failed write means the client went away; there is no one to tell.
-	_ = writeJSON(c, resp)
+	err = writeJSON(c, resp)
+	c.SetWriteDeadline(time.Time{})
+	return err
+}
+
+// stream serves a logs, attach or quit request, whose connection goes on
+// after the response line. It reports whether the connection is to be kept
+// open (a quit's, which Close closes).
+func (s *Server) stream(ctx context.Context, c *net.UnixConn, rest *bufio.Reader, h Handler, req request, resp response) (keep bool) {
+	// sctx ends with the server (ctx, or Close) or when the client hangs
+	// up; its end cuts the connection's reads and writes.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.closing:
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	cut := context.AfterFunc(sctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	defer cut()
+	switch req.Op {
+	case opLogs:
+		s.streamLogs(sctx, cancel, c, rest, h, req, resp)
+	case opAttach:
+		s.streamAttach(sctx, ctx, cancel, c, rest, h, req, resp)
+	case opQuit:
+		if err := h.Quit(ctx); err != nil {
+			s.answer(ctx, c, resp, err)
+			return false
+		}
+		if s.answer(ctx, c, resp, nil) != nil {
+			return false
+		}
+		return s.park(c)
+	}
+	return false
+}
+
+// watchHangUp cancels when the client closes its end (or sends anything,
+// which a logs client does not).
+func watchHangUp(r io.Reader, cancel context.CancelFunc) {
+	go func() {
+		io.Copy(io.Discard, r)
+		cancel()
+	}()
+}
+
+// streamLogs sends the handler's records, one JSON line each, after the
+// response line, which it writes at the first record or at the end (with
+// the error, if the handler failed before sending anything).
+func (s *Server) streamLogs(ctx context.Context, cancel context.CancelFunc, c *net.UnixConn, rest io.Reader, h Handler, req request, resp response) {
+	watchHangUp(rest, cancel)
+	w := bufio.NewWriter(c)
+	started := false
+	begin := func() error {
+		if started {
+			return nil
+		}
+		started = true
+		return writeJSON(w, resp)
+	}
+	send := func(rec Record) error {
+		if err := begin(); err != nil {
+			return err
+		}
+		if err := writeJSON(w, streamLine{Record: rec}); err != nil {
+			return err
+		}
+		// With follow, a record must not wait for the next one; without,
+		// the records go out in large writes.
+		if !req.Follow {
+			return nil
+		}
+		return w.Flush()
+	}
+	err := h.Logs(ctx, LogsRequest{Names: req.Names, Lines: req.Lines, Follow: req.Follow}, send)
+	if !started {
+		s.answer(ctx, c, resp, err)
+		return
+	}
+	if err != nil && ctx.Err() == nil {
+		writeJSON(w, streamLine{Error: err.Error()})
+	}
+	w.Flush()
+}
+
+// streamAttach connects the client to a terminal: its output goes to the
+// client as raw bytes; the client's frames are input and resizes. Either
+// side's end ends it.
+func (s *Server) streamAttach(sctx, ctx context.Context, cancel context.CancelFunc, c *net.UnixConn, rest *bufio.Reader, h Handler, req request, resp response) {
+	var size Size
+	if req.Size != nil {
+		size = *req.Size
+	}
+	att, err := h.Attach(ctx, req.Name, size)
+	if err != nil {
+		s.answer(ctx, c, resp, err)
+		return
+	}
+	defer att.Close()
+	if s.answer(ctx, c, resp, nil) != nil {
+		return
+	}
+	// Closing the attachment ends its Read; cancelling cuts the conn.
+	end := sync.OnceFunc(func() {
+		att.Close()
+		cancel()
+	})
+	stopEnd := context.AfterFunc(sctx, end)
+	defer stopEnd()
+	out := make(chan struct{})
+	go func() {
+		defer close(out)
+		io.Copy(c, att)
+		end()
+	}()
+	readInput(rest, att)
+	// The client is gone or sent garbage; or the output ended and the
+	// connection was cut. The output copy has everything written before
+	// it ends.
+	att.Close()
+	<-out
+}
+
+// readInput passes the client's frames to att until EOF or an error.
+// A resize that fails is ignored: the session goes on at the old size.
+func readInput(r *bufio.Reader, att Attached) {
+	if skipNewline(r) != nil {
+		return
+	}
+	var buf []byte
+	for {
+		typ, payload, err := readFrame(r, buf)
+		if err != nil {
+			return
+		}
+		buf = payload[:0]
+		switch typ {
+		case frameData:
+			if _, err := att.Write(payload); err != nil {
+				return
+			}
+		case frameResize:
+			if len(payload) == 4 {
+				att.Resize(Size{Cols: int(binary.BigEndian.Uint16(payload)), Rows: int(binary.BigEndian.Uint16(payload[2:]))})
+			}
+		default:
+			return
+		}
+	}
+}
+
+// park holds a quit connection open until Close, so that its client learns
+// when the server has gone (socket removed, lock released). It reports
+// false when Close has already run and the connection is to be closed now.
+func (s *Server) park(c *net.UnixConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.parked = append(s.parked, c)
+	return true
 }
 
 // authorize refuses a peer of another uid.
@@ -292,6 +488,7 @@ func dispatch(ctx context.Context, h Handler, req request) ([]Process, error) {
 // while Serve runs (Serve then returns).
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.closing)
 		s.ln.Close()
 		var errs []error
 		if fi, err := os.Lstat(s.loc.socket); err == nil && os.SameFile(fi, s.sockInfo) {
@@ -303,6 +500,15 @@ func (s *Server) Close() error {
 			errs = append(errs, err)
 		}
 		s.closeErr = errors.Join(errs...)
+		// Quit's clients wait for this: the server has gone.
+		s.mu.Lock()
+		s.closed = true
+		parked := s.parked
+		s.parked = nil
+		s.mu.Unlock()
+		for _, c := range parked {
+			c.Close()
+		}
 	})
 	return s.closeErr
 }

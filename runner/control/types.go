@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -59,6 +60,59 @@ type Handler interface {
 	Restart(ctx context.Context, names []string) error
 	// Stop stops the named processes (names or types); no names means all.
 	Stop(ctx context.Context, names []string) error
+	// Logs sends the recent records of the named processes (none: all;
+	// names or types), the last req.Lines of them (0: none), then, with
+	// req.Follow, every new one until ctx ends. It returns when done. An
+	// error returned before the first send reaches the client as the
+	// request's error; after it, it ends the stream with that error.
+	Logs(ctx context.Context, req LogsRequest, send func(Record) error) error
+	// Attach connects to one process's terminal (name is an instance name
+	// such as "web.1"), of size when it is not zero. ctx bounds the call
+	// only: the connection lasts until the Attached is closed or its Read
+	// ends.
+	Attach(ctx context.Context, name string, size Size) (Attached, error)
+	// Quit begins the stop of the whole start, as Ctrl-C does, and returns
+	// at once.
+	Quit(ctx context.Context) error
+}
+
+// LogsRequest asks for output records (see Handler.Logs).
+type LogsRequest struct {
+	Names  []string // names or types; none: every process
+	Lines  int      // how many recent records to send first; 0: none
+	Follow bool     // then send new ones until the client goes
+}
+
+// The streams of a Record.
+const (
+	StreamOut    = "out"    // what the process wrote (stdout and stderr)
+	StreamSystem = "system" // what ganger said about it
+)
+
+// Record is one line of output. Its JSON form, one object a line, is what
+// "ganger logs --json" prints:
+//
+//	{"time":"2026-01-02T15:04:05.123Z","name":"web.1","stream":"out","text":"listening on 5000"}
+type Record struct {
+	Time   time.Time `json:"time"`
+	Name   string    `json:"name"`
+	Stream string    `json:"stream"` // StreamOut or StreamSystem
+	Text   string    `json:"text"`   // without its newline
+}
+
+// Size is a terminal's size in character cells.
+type Size struct {
+	Cols int `json:"cols"`
+	Rows int `json:"rows"`
+}
+
+// Attached is a connection to a process's terminal: Read returns its raw
+// output (io.EOF once it has exited or the connection is closed), Write
+// sends input, Resize resizes its terminal, Close detaches (the process
+// keeps running).
+type Attached interface {
+	io.ReadWriteCloser
+	Resize(Size) error
 }
 
 // ErrNotRunning is matched (errors.Is) by the error a client gets when no
@@ -102,7 +156,7 @@ func (e *AlreadyRunningError) Error() string {
 // RemoteError is an error the server sent back: the handler's error, or the
 // server's refusal of the request. Its message is the server's, verbatim.
 type RemoteError struct {
-	Op  string // the request op: "status", "restart", "stop", "hello"
+	Op  string // the request op: "status", "restart", "stop", "hello", "logs", "attach", "quit"
 	Msg string
 }
 
