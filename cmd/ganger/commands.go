@@ -54,6 +54,7 @@ Examples:
 			controlCommand(st, "stop"),
 			attachCommand(st),
 			quitCommand(st),
+			logsCommand(st),
 			buildCommand(st),
 			testCommand(st),
 			hookCommand(st),
