@@ -60,6 +60,8 @@ type StartOptions struct {
 	// started, those with a readiness check ready, oneshots succeeded (a
 	// detached start returns then).
 	Up func()
+	// LogPath is the file the output goes to, shown by ganger ps.
+	LogPath string
 }
 
 // formation is what start and check --boot run: the specs, the release
@@ -179,6 +181,7 @@ func (a *App) Start(ctx context.Context, o StartOptions) error {
 		default:
 			l.srv = srv
 			defer srv.Close()
+			srv.SetLog(o.LogPath)
 			if d := srv.Displaced(); d != "" && o.Warn != nil {
 				fmt.Fprintf(o.Warn, "ganger: warning: %s belongs to another user; the control socket is in %s\n", d, filepath.Dir(srv.Socket()))
 			}

@@ -76,7 +76,13 @@ Examples:
 				enc.SetIndent("", "  ")
 				return enc.Encode(procs)
 			}
-			return control.WriteTable(st.out, procs, time.Now())
+			if err := control.WriteTable(st.out, procs, time.Now()); err != nil {
+				return err
+			}
+			if info, err := control.Info(c.Context, root, control.DefaultOptions(st.getenv)); err == nil && info.Log != "" {
+				fmt.Fprintf(st.out, "\noutput in %s (ganger logs -f follows it)\n", app.RelPath(info.Log))
+			}
+			return nil
 		},
 	}
 }

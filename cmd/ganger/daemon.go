@@ -190,7 +190,8 @@ func (d *detached) setUp(st *streams, a *app.App, so *app.StartOptions) (io.Clos
 	if err != nil {
 		return nil, err
 	}
-	rf, err := journal.OpenRotating(filepath.Join(gdir, logName), logMax, logKeep)
+	so.LogPath = filepath.Join(gdir, logName)
+	rf, err := journal.OpenRotating(so.LogPath, logMax, logKeep)
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func Info(ctx context.Context, root string, opt Options) (ServerInfo, error) {
 	if err != nil {
 		return ServerInfo{}, err
 	}
-	return ServerInfo{PID: resp.PID, Root: resp.Root, Version: resp.V}, nil
+	return ServerInfo{PID: resp.PID, Root: resp.Root, Version: resp.V, Log: resp.Log}, nil
 }
 
 // call locates root's socket, checks its directory without creating it,

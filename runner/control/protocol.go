@@ -56,6 +56,7 @@ type response struct {
 	V     int       `json:"v"`
 	PID   int       `json:"pid"`
 	Root  string    `json:"root"`
+	Log   string    `json:"log,omitempty"`
 	Procs []Process `json:"procs,omitempty"`
 	Error string    `json:"error,omitempty"`
 }

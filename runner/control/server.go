@@ -34,6 +34,7 @@ type Server struct {
 	ln       *net.UnixListener
 	lock     *os.File
 	sockInfo fs.FileInfo // the socket file as bound, to remove only that one
+	log      string      // the start's log file, for ps; set before Serve
 
 	served    atomic.Bool
 	closeOnce sync.Once
@@ -185,6 +186,10 @@ func clearStale(ctx context.Context, loc location, uid int) error {
 	return nil
 }
 
+// SetLog names the file where the start's output goes (a detached start's
+// log), for "ganger ps". Call it before Serve.
+func (s *Server) SetLog(path string) { s.log = path }
+
 // Socket returns the socket path.
 func (s *Server) Socket() string { return s.loc.socket }
 
@@ -255,7 +260,7 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn, h Handler) {
 		_ = writeJSON(c, refusal{V: Version, Error: err.Error()})
 		return
 	}
-	resp := response{V: Version, PID: s.pid, Root: s.loc.root}
+	resp := response{V: Version, PID: s.pid, Root: s.loc.root, Log: s.log}
 	c.SetReadDeadline(time.Now().Add(ioTimeout))
 	dec := json.NewDecoder(io.LimitReader(c, maxRequestBytes))
 	req, err := readRequest(dec)

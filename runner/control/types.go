@@ -167,4 +167,5 @@ type ServerInfo struct {
 	PID     int    // the server process
 	Root    string // its canonical app root
 	Version int    // its protocol version
+	Log     string // the start's log file, when its output goes to one (start -D)
 }
