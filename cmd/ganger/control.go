@@ -79,6 +79,11 @@ Examples:
 			if err := control.WriteTable(st.out, procs, time.Now()); err != nil {
 				return err
 			}
+			for _, p := range procs {
+				if p.Name == app.RouterName {
+					fmt.Fprintf(st.out, "\nthe app is at http://localhost:%d/ (the router, in front of web)\n", p.Port)
+				}
+			}
 			if info, err := control.Info(c.Context, root, control.DefaultOptions(st.getenv)); err == nil && info.Log != "" {
 				fmt.Fprintf(st.out, "\noutput in %s (ganger logs -f follows it)\n", app.RelPath(info.Log))
 			}
