@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gangerdev/ganger/app"
 	"github.com/gangerdev/ganger/runner/control"
@@ -30,6 +31,10 @@ const (
 	daemonTextFD  = 3
 	daemonReadyFD = 4
 )
+
+// upTimeout is how long the caller of a detached start waits for it to be
+// up: the platform's boot timeout.
+const upTimeout = 60 * time.Second
 
 // logName is the detached start's output, in the app's .ganger.
 const logName = "start.log"
@@ -128,8 +133,24 @@ func detach(st *streams, a *app.App, tty *app.TTY) error {
 	}
 	var copied sync.WaitGroup
 	copied.Go(func() { io.Copy(st.err, textR) })
-	var b [1]byte
-	if n, _ := readyR.Read(b[:]); n == 1 {
+	ready := make(chan bool, 1)
+	go func() {
+		var b [1]byte
+		n, _ := readyR.Read(b[:])
+		ready <- n == 1
+	}()
+	var up bool
+	select {
+	case up = <-ready:
+	case <-time.After(upTimeout):
+		// Still booting: it goes on in the background, but the caller
+		// (a script: ganger start -D && ...) is told it is not up.
+		textR.Close()
+		fmt.Fprintf(st.err, "ganger: not up after %s: the start goes on in the background (pid %d); see ganger logs -f, end it with ganger quit\n", upTimeout, cmd.Process.Pid)
+		cmd.Process.Release()
+		return &app.ExitError{Code: 1}
+	}
+	if up {
 		copied.Wait()
 		fmt.Fprintf(st.err, "ganger: running in the background (pid %d), output in %s\n", cmd.Process.Pid, app.RelPath(logPath))
 		fmt.Fprintf(st.err, "ganger: see it with \"ganger ps\" and \"ganger logs -f\", step into a process with \"ganger attach NAME\", end it with \"ganger quit\"\n")
