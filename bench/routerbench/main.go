@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -227,6 +228,30 @@ func (o *output) wait(from int, re *regexp.Regexp, d time.Duration) (int, error)
 			return 0, fmt.Errorf("no line matching %q within %s", re, d)
 		}
 	}
+}
+
+// codes counts the router's error lines from index from to to of the
+// errors, by code: "H27 ×27".
+func (o *output) codes(from, to int) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := map[string]int{}
+	re := regexp.MustCompile(`code=(H[0-9]+)`)
+	for _, l := range o.errors[from:to] {
+		c := "no code"
+		if m := re.FindStringSubmatch(l); m != nil {
+			c = m[1]
+		}
+		n[c]++
+	}
+	var out []string
+	for _, c := range slices.Sorted(maps.Keys(n)) {
+		out = append(out, fmt.Sprintf("%s ×%d", c, n[c]))
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
 }
 
 func (o *output) counts() (lines, info, errs int) {
@@ -441,6 +466,7 @@ func parseWrk(out string) (result, error) {
 	if m := non2xxRE.FindStringSubmatch(out); m != nil {
 		r.non2xx, _ = strconv.ParseInt(m[1], 10, 64)
 	}
+	r.socketSummary = "no socket errors"
 	if m := sockRE.FindStringSubmatch(out); m != nil {
 		for _, s := range m[1:] {
 			n, _ := strconv.ParseInt(s, 10, 64)
@@ -557,7 +583,7 @@ func (b *bench) measure(stdout io.Writer) error {
 	fmt.Fprintf(stdout, "ganger / nginx req/s: %.2f (goal >= 0.8: %s)\n", rps(g)/rps(nginx), goal(rps(g) >= 0.8*rps(nginx)))
 	fmt.Fprintf(stdout, "added median latency, one connection: ganger +%.3fms, caddy +%.3fms, nginx +%.3fms (goal for ganger < 0.2ms: %s)\n",
 		float64(addedG)/1e6, float64(p50(caddy.lat)-p50(direct.lat))/1e6, float64(p50(nginx.lat)-p50(direct.lat))/1e6, goal(addedG < 200*time.Microsecond))
-	fmt.Fprintf(stdout, "router log lines during the runs: %d at=info, %d at=error\n", info1-info0, errs1-errs0)
+	fmt.Fprintf(stdout, "router log lines during the runs: %d at=info, %d at=error (%s; H27: requests in flight when wrk closes its connections at the end of a run)\n", info1-info0, errs1-errs0, b.gout.codes(errs0, errs1))
 	fmt.Fprintf(stdout, "\npreboot: %d x ganger restart web during wrk -c %d: %d requests in %s (%.0f req/s), %d failed (%d non-2xx, %s), %d router at=error lines; %d switches; restart took median %s, max %s (goal 0 failed: %s)\n",
 		c.reloads, c.conns, pb.res.requests, pb.took.Round(time.Millisecond), pb.res.rps, pb.res.non2xx+pb.res.socketErrors, pb.res.non2xx, pb.res.socketSummary,
 		pb.routerErrors, pb.switches, benchutil.Round(benchutil.Median(pb.restarts)), benchutil.Round(slices.Max(pb.restarts)),
@@ -620,6 +646,10 @@ func (b *bench) preboot(stdout io.Writer) (prebootResult, error) {
 		mark = at + 1
 		pb.switches++
 	}
+	// Error lines from now on may be wrk's last requests, cut off as it
+	// stops (H27): they are not counted.
+	_, _, errs1 := b.gout.counts()
+	pb.routerErrors = errs1 - errs0
 	cmd.Process.Signal(syscall.SIGINT) // wrk stops and prints its figures
 	cmd.Wait()
 	pb.took = time.Since(start)
@@ -627,7 +657,5 @@ func (b *bench) preboot(stdout io.Writer) (prebootResult, error) {
 	if pb.res, err = parseWrk(out.String()); err != nil {
 		return pb, err
 	}
-	_, _, errs1 := b.gout.counts()
-	pb.routerErrors = errs1 - errs0
 	return pb, nil
 }
