@@ -162,15 +162,23 @@ func (r *routerRun) wait(pattern string) []string { return r.waitAfter(0, patter
 // returns its submatches.
 func (r *routerRun) waitAfter(from int, pattern string) []string {
 	r.t.Helper()
+	i := r.waitAfterAt(from, pattern)
+	return regexp.MustCompile(pattern).FindStringSubmatch(r.lines()[i])
+}
+
+// waitAfterAt waits for a line from index from on matching pattern, and
+// returns its index.
+func (r *routerRun) waitAfterAt(from int, pattern string) int {
+	r.t.Helper()
 	re := regexp.MustCompile(pattern)
 	timer := time.NewTimer(scriptDeadline)
 	defer timer.Stop()
 	for {
 		r.out.mu.Lock()
-		for _, l := range r.out.all[min(from, len(r.out.all)):] {
-			if m := re.FindStringSubmatch(l); m != nil {
+		for i := from; i < len(r.out.all); i++ {
+			if re.MatchString(r.out.all[i]) {
 				r.out.mu.Unlock()
-				return m
+				return i
 			}
 		}
 		eof, more := r.out.eof, r.out.more
@@ -183,6 +191,16 @@ func (r *routerRun) waitAfter(from int, pattern string) []string {
 		case <-timer.C:
 			r.t.Fatalf("no line matching %q within %s", pattern, scriptDeadline)
 		}
+	}
+}
+
+// waitN waits until n lines match pattern.
+func (r *routerRun) waitN(pattern string, n int) {
+	r.t.Helper()
+	from := 0
+	for range n {
+		m := r.waitAfterAt(from, pattern)
+		from = m + 1
 	}
 }
 
@@ -389,9 +407,7 @@ func TestRouterRouting(t *testing.T) {
 		r.wait(logLine(name, strconv.Itoa(len(bodies[i]))))
 	}
 	for _, name := range []string{"web.1", "web.2"} {
-		if n := r.count(logLine(name, `[0-9]+`)); n != 2 {
-			t.Errorf("%d log lines for %s, want 2", n, name)
-		}
+		r.waitN(logLine(name, `[0-9]+`), 2)
 	}
 
 	// Headers: a valid X-Request-Id is kept, X-Forwarded-For appended to,
@@ -650,7 +666,9 @@ func TestRouterPreboot(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	for _, name := range []string{"web.1", "web.2"} {
-		if n := r.count(`^system +\| ` + regexp.QuoteMeta(name) + `: the new version is up on port [0-9]+; stopping the previous one`); n != restarts {
+		switched := `^system +\| ` + regexp.QuoteMeta(name) + `: the new version is up on port [0-9]+; stopping the previous one`
+		r.waitN(switched, restarts)
+		if n := r.count(switched); n != restarts {
 			t.Errorf("%s switched %d times, want %d", name, n, restarts)
 		}
 	}
