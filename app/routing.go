@@ -108,17 +108,23 @@ func (rd *routed) status() control.Process {
 	return control.Process{Name: RouterName, Type: RouterName, State: string(runner.StateRunning), PID: os.Getpid(), Port: rd.port}
 }
 
-// routerSink tells the router what becomes of the web processes.
+// routerSink tells the router what becomes of the web processes, before
+// the output says it: once "web.1 ready" or "web.1 exited" is shown, the
+// router acts on it.
 type routerSink struct {
 	runner.Sink
 	rt *router.Router
 }
 
 func (s routerSink) Event(e runner.Event) error {
-	err := s.Sink.Event(e)
-	if !strings.HasPrefix(e.Name, webType+".") {
-		return err
+	if strings.HasPrefix(e.Name, webType+".") {
+		s.route(e)
 	}
+	return s.Sink.Event(e)
+}
+
+// route passes a web process's event on to the router.
+func (s routerSink) route(e runner.Event) {
 	switch e.Kind {
 	case runner.Started:
 		s.rt.Booting(e.Name, e.PID)
@@ -134,7 +140,6 @@ func (s routerSink) Event(e runner.Event) error {
 		s.rt.Booting(e.Name, 0) // known, with no pid: its Down below counts
 		s.rt.Down(e.Name, 0, router.Down{Crashed: true, Detail: fmt.Sprintf("could not be started: %v", e.Err)})
 	}
-	return err
 }
 
 // announce is the line that says where the app is.

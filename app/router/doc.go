@@ -40,12 +40,19 @@
 // # Routing
 //
 // Requests go round robin to the instances that are up, over HTTP/1.1 with
-// a keep-alive pool (never through HTTP_PROXY). Upgrades (WebSocket) and
+// a keep-alive pool per instance (never through HTTP_PROXY). Once an
+// instance is replaced or down, its idle connections are closed, and those
+// of the requests still on it as they end: an old process stopping after a
+// preboot waits for none of them. Upgrades (WebSocket) and
 // streamed responses (server-sent events, chunked) pass through unbuffered;
 // bodies are never buffered whole. When an instance refuses the connection
-// (nothing was sent), the next one that is up is tried, each at most once,
+// (nothing was sent), another that is up now is tried, each at most once,
 // as long as the request can be replayed: it has no body, or its body has
-// not been read yet (or it has GetBody). When no instance is up but one is
+// not been read yet (or it has GetBody). So is a GET, HEAD, OPTIONS or
+// TRACE without a body whose instance was replaced (Up, a preboot switch)
+// while it was on its way and closed the connection unanswered, as an old
+// process does that stops listening when it is stopped. The replacement
+// of the instance that failed is tried first. When no instance is up but one is
 // booting, a request waits for one to come up, up to Timeout from its
 // arrival.
 //

@@ -25,11 +25,12 @@ type Options struct {
 
 // Router forwards requests to the instances that are up. Make one with New.
 type Router struct {
-	timeout   time.Duration
-	table     *table
-	log       *lineLog
-	transport *http.Transport
-	proxy     *httputil.ReverseProxy
+	timeout time.Duration
+	table   *table
+	log     *lineLog
+	proxy   *httputil.ReverseProxy
+	// dial connects to the apps; tests wrap it before the first request.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // New returns a Router with an empty table: until Booting or Up, every
@@ -38,16 +39,9 @@ func New(o Options) *Router {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
-	r := &Router{timeout: o.Timeout, table: newTable(), log: newLineLog(o.Log)}
-	r.transport = &http.Transport{
-		Proxy:                 nil, // never HTTP_PROXY: the apps are on 127.0.0.1
-		DialContext:           (&net.Dialer{Timeout: o.Timeout}).DialContext,
-		MaxIdleConns:          0, // no limit but the one per host
-		MaxIdleConnsPerHost:   1024,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: o.Timeout,
-		DisableCompression:    true,
-	}
+	r := &Router{timeout: o.Timeout, log: newLineLog(o.Log)}
+	r.dial = (&net.Dialer{Timeout: o.Timeout}).DialContext
+	r.table = newTable(r.newTransport)
 	discard := log.New(io.Discard, "", 0)
 	r.proxy = &httputil.ReverseProxy{
 		Rewrite:        r.rewrite,
@@ -58,6 +52,24 @@ func New(o Options) *Router {
 		ErrorLog:       discard, // every error is in the request's log line
 	}
 	return r
+}
+
+// newTransport is the connection pool of one backend: HTTP/1.1 with
+// keep-alive, never through HTTP_PROXY (the apps are on 127.0.0.1). Each
+// backend has its own, so that its idle connections can be closed when it
+// is replaced or down (see retire).
+func (r *Router) newTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return r.dial(ctx, network, addr)
+		},
+		MaxIdleConns:          0, // no limit but the one per host
+		MaxIdleConnsPerHost:   1024,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: r.timeout,
+		DisableCompression:    true,
+	}
 }
 
 // bufferPool lends ReverseProxy its 32 KiB copy buffers.
@@ -81,9 +93,7 @@ type exchange struct {
 	requestID string
 	ip, port  string // the client's address, and the port it connected to
 
-	list []*backend // the backends that were up when it was routed
-	idx  int        // the one tried last, in list
-	b    *backend   // list[idx]; nil when none was tried
+	b *backend // the backend tried last; nil when none was
 
 	sendAt, connAt, failAt time.Time // RoundTrip began, a connection was had, the proxy failed
 
@@ -166,7 +176,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	x.list, x.idx, x.b = list, i, list[i]
+	x.b = list[i]
 	x.trace.GotConn = x.gotConn
 	ctx := httptrace.WithClientTrace(context.WithValue(req.Context(), exchangeKey{}, x), &x.trace)
 	r.proxy.ServeHTTP(w, req.WithContext(ctx))
@@ -223,36 +233,66 @@ func (r *Router) rewrite(pr *httputil.ProxyRequest) {
 	}
 }
 
-// roundTripper sends a request to its backend and, when the connection
-// is refused before anything was sent, to the next that is up, each at
-// most once.
+// roundTripper sends a request to its backend and, when that fails
+// before any answer in a way that says nothing reached the app, to
+// another that is up now: when the connection was refused (nothing was
+// sent), or when the instance was replaced (a preboot switch) while the
+// request was on its way and it closed the connection unanswered, as a
+// process does that stops listening as it is stopped. Each backend is
+// tried at most once, and the replacement of the one that failed first.
 type roundTripper struct{ r *Router }
 
 func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	x := exchangeOf(req)
 	x.sendAt = time.Now()
-	for tried := 1; ; tried++ {
-		res, err := rt.r.transport.RoundTrip(req)
-		if err == nil || !isDial(err) || tried >= len(x.list) || req.Context().Err() != nil {
+	var tried []string // hosts
+	for {
+		res, err := x.b.tr.RoundTrip(req)
+		if err == nil || req.Context().Err() != nil {
 			return res, err
 		}
 		next := *req
 		switch {
-		case req.Body == nil || req.Body == http.NoBody || !x.reqIn.read.Load():
-		case req.GetBody != nil:
-			if next.Body, err = req.GetBody(); err != nil {
-				return nil, err
+		case isDial(err):
+			switch {
+			case req.Body == nil || req.Body == http.NoBody || !x.reqIn.read.Load():
+			case req.GetBody != nil:
+				if next.Body, err = req.GetBody(); err != nil {
+					return nil, err
+				}
+			default:
+				return nil, err // part of the body is gone: it cannot be sent again
 			}
+		case replayable(req) && !isTimeout(err) && rt.r.table.replaced(x.b):
 		default:
-			return nil, err // part of the body is gone: it cannot be sent again
+			return nil, err
 		}
-		x.idx = (x.idx + 1) % len(x.list)
-		x.b = x.list[x.idx]
+		tried = append(tried, x.b.host)
+		b := rt.r.table.another(x.b.name, tried)
+		if b == nil {
+			return nil, err
+		}
+		x.b = b
 		u := *req.URL
-		u.Host = x.b.host
+		u.Host = b.host
 		next.URL = &u
 		req = &next
 	}
+}
+
+// replayable reports whether req may be sent again after it may have
+// reached the app: a method without side effects, and no body.
+func replayable(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return req.Body == nil || req.Body == http.NoBody
+	}
+	return false
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // isDial reports whether err is a failure to connect: nothing was sent.
@@ -286,8 +326,7 @@ func (r *Router) proxyError(w http.ResponseWriter, req *http.Request, err error)
 	case isDial(err):
 		x.code = h21
 	default:
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+		if isTimeout(err) {
 			x.code = h12
 		} else {
 			x.code = h13
@@ -336,6 +375,11 @@ func (r *Router) finish(x *exchange, req *http.Request) {
 		} else {
 			e.code, e.status = h27, 499
 		}
+	}
+	if x.b != nil && x.b.retired.Load() {
+		// Its connection is idle now, or closed: an old process that
+		// stops waits for none of them.
+		x.b.tr.CloseIdleConnections()
 	}
 	if x.b != nil && !x.sendAt.IsZero() {
 		e.dyno = x.b.name

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -478,6 +479,108 @@ func TestSwitchWhileInFlight(t *testing.T) {
 	}
 	lg.next(t)
 	lg.next(t)
+}
+
+// A request routed just before a preboot switch whose connection the old
+// instance refuses, as it stops listening on its SIGTERM, goes to the new
+// one: the backends up now are tried, not those up when it was routed.
+func TestRefusedAfterSwitch(t *testing.T) {
+	r, url, lg := start(t, 0)
+	r.Up("web.1", 101, deadPort(t))
+	newPort := serveApp(t, says("new"))
+	dial := r.dial
+	var once sync.Once
+	r.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		once.Do(func() { r.Up("web.1", 201, newPort) }) // the switch, once the old one was picked
+		return dial(ctx, network, addr)
+	}
+	if res, body := get(t, newClient(t), url); res.StatusCode != 200 || body != "new" {
+		t.Fatalf("answer %d %q, want 200 new", res.StatusCode, body)
+	}
+	matches(t, lg.next(t), `at=info method=GET .* dyno=web\.1 connect=\d+ms service=\d+ms status=200 bytes=3 protocol=http`)
+}
+
+// An instance replaced while a request was on its way to it that closes
+// the connection unanswered (it stopped listening with the connection in
+// its backlog): a GET goes to the new instance; a POST, which may have
+// reached the app, gets H13.
+func TestClosedBySwitchedInstance(t *testing.T) {
+	r, url, lg := start(t, 0)
+	newPort := serveApp(t, says("new"))
+	for _, method := range []string{"GET", "POST"} {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			r.Up("web.1", 201, newPort) // the switch
+			c.Close()
+		}()
+		r.Up("web.1", 101, ln.Addr().(*net.TCPAddr).Port)
+		var body io.Reader
+		if method == "POST" {
+			body = strings.NewReader("payload")
+		}
+		req, err := http.NewRequest(method, url, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := newClient(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if method == "GET" {
+			if res.StatusCode != 200 || string(answer) != "new" {
+				t.Errorf("GET: %d %q, want 200 new", res.StatusCode, answer)
+			}
+			matches(t, lg.next(t), `at=info method=GET .* dyno=web\.1 connect=\d+ms service=\d+ms status=200 bytes=3 protocol=http`)
+			continue
+		}
+		page(t, res, string(answer), "text/plain", "H13 Connection closed without response")
+		matches(t, lg.next(t), `at=error code=H13 desc="Connection closed without response" method=POST .* dyno=web\.1 .* status=503 .*`)
+	}
+}
+
+// After a switch the router closes its idle connections to the old
+// instance, so that a process stopped after its preboot does not wait for
+// them (net/http's Shutdown waits up to 5 s for one that never carried a
+// request).
+func TestSwitchClosesIdleConnections(t *testing.T) {
+	r, url, _ := start(t, 0)
+	closed := make(chan struct{}, 16)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &http.Server{Handler: says("old"), ConnState: func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}}
+	go old.Serve(ln)
+	t.Cleanup(func() { old.Close() })
+	r.Up("web.1", 101, ln.Addr().(*net.TCPAddr).Port)
+	c := newClient(t)
+	if _, body := get(t, c, url); body != "old" {
+		t.Fatalf("before the switch: %q", body)
+	}
+	select {
+	case <-closed:
+		t.Fatal("the router closed its connection to web.1 while it was up")
+	default:
+	}
+	r.Up("web.1", 201, serveApp(t, says("new")))
+	within(t, closed, "the old instance's connection closed by the router")
+	if _, body := get(t, c, url); body != "new" {
+		t.Fatalf("after the switch: %q", body)
+	}
 }
 
 // closeSignal is a listener that says when it is closed.

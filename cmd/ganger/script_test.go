@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,7 @@ func TestMain(m *testing.M) {
 		"fakeproc": fakeprocMain,
 		"status":   statusMain,
 		"ctrlc":    ctrlcMain,
+		"fakeweb":  fakewebMain,
 	})
 }
 
@@ -237,20 +239,38 @@ func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
 	if n < 1 || n > 100 {
 		ts.Fatalf("freeport: N must be 1 to 100")
 	}
+	offsets := make([]int, n)
+	for k := range offsets {
+		offsets[k] = 100 * k
+	}
+	base, err := freeBase(args[0], offsets...)
+	ts.Check(err)
+	for k := 1; k < n; k++ {
+		ts.Setenv(fmt.Sprintf("%s_%d", args[0], k), strconv.Itoa(base+100*k))
+	}
+	ts.Setenv(args[0], strconv.Itoa(base))
+}
+
+// freeBase returns a base port P such that P+offset, for each of offsets
+// (0 is not implied), is free now, as ganger's own check sees it, and was
+// handed to no other script or test of this run; it records them as handed
+// out. P is at least 20000 and P+offset is below the kernel's ephemeral
+// range (32768 and up), so that no outgoing connection takes it meanwhile.
+func freeBase(what string, offsets ...int) (int, error) {
 	freePorts.Lock()
 	defer freePorts.Unlock()
 	if freePorts.given == nil {
 		freePorts.given = map[int]bool{}
 	}
 	const lo = 20000
-	hi := 32768 - 100*(n-1) // the last PORT stays below the ephemeral range
+	hi := 32768 - slices.Max(offsets)
 	start := rand.IntN(hi - lo)
 next:
 	for i := range hi - lo {
 		base := lo + (start+i)%(hi-lo)
-		wants := make([]ports.Want, n)
-		for k := range wants {
-			wants[k] = ports.Want{Port: base + 100*k, For: args[0]}
+		wants := make([]ports.Want, len(offsets))
+		for k, off := range offsets {
+			wants[k] = ports.Want{Port: base + off, For: what}
 			if freePorts.given[wants[k].Port] {
 				continue next
 			}
@@ -258,16 +278,12 @@ next:
 		if ports.Check(wants) != nil {
 			continue
 		}
-		for k, w := range wants {
+		for _, w := range wants {
 			freePorts.given[w.Port] = true
-			if k > 0 {
-				ts.Setenv(fmt.Sprintf("%s_%d", args[0], k), strconv.Itoa(w.Port))
-			}
 		}
-		ts.Setenv(args[0], strconv.Itoa(base))
-		return
+		return base, nil
 	}
-	ts.Fatalf("freeport: no %d free ports 100 apart from %d up", n, lo)
+	return 0, fmt.Errorf("freeport: no free ports at %v from a base of %d up", offsets, lo)
 }
 
 // freePorts are the ports freeport has handed out in this run.
