@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -193,6 +194,14 @@ func TestDetachFromTerminal(t *testing.T) {
 		t.Fatalf("ps after the hangup:\n%s", ps)
 	}
 	pids := a.pids()
+	// The detached start runs under a keeper, the pid the caller named.
+	if m := regexp.MustCompile(`running in the background \(pid ([0-9]+)\)`).FindStringSubmatch(screen.String()); m == nil {
+		t.Errorf("the caller named no pid")
+	} else if inner := readLockPid(t, a.root); inner == pids["term.1"] {
+		t.Fatal("the lock names term.1")
+	} else if keeper, err := parentOf(inner); err != nil || strconv.Itoa(keeper) != m[1] {
+		t.Errorf("the detached start (pid %d) has parent %d (%v), want its keeper %s", inner, keeper, err, m[1])
+	}
 	// A detached start launched from a terminal gives its processes
 	// terminals that take input.
 	logs := a.must("logs", "--no-timestamp", "term")
@@ -221,6 +230,21 @@ func TestDetachFromTerminal(t *testing.T) {
 		}
 	}
 	a.quit(pids)
+}
+
+// readLockPid is the pid of the start that holds root's lock.
+func readLockPid(t *testing.T, root string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, ".ganger", "start.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil || pid <= 1 {
+		t.Fatalf("lock file holds %q", b)
+	}
+	return pid
 }
 
 // TestAttachTTYConfig: in a detached start launched without a terminal, a
@@ -253,4 +277,11 @@ func TestAttachTTYConfig(t *testing.T) {
 		t.Errorf("attach after Ctrl-]: exit %d, want 0", code)
 	}
 	a.quit(pids)
+}
+
+// String is what the terminal has shown so far.
+func (s *ptyScreen) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }
