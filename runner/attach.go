@@ -254,6 +254,11 @@ func (a *Attachment) take(p []byte) int {
 	return n
 }
 
+// attachHint says how to get a process a terminal that takes input. A
+// foreground start's --tty gives terminals without input: its own stdin is
+// the user's.
+const attachHint = "set tty: true for it in ganger.yml, or start ganger detached from a terminal (ganger start -D)"
+
 // Attach connects to the pseudo-terminal of the running process name (an
 // instance name such as "web.1"), from now on: see Attachment. The process
 // must run on a terminal that takes input (Spec.TTY with Input). Any number
@@ -294,9 +299,9 @@ func (r *run) attach(name string) (*Attachment, error) {
 		}
 		return nil, fmt.Errorf("%s is not running (%s); hint: ganger restart %s", name, state, name)
 	case p.spec.TTY == nil || p.term == nil:
-		return nil, fmt.Errorf("%s does not run on a terminal; hint: set tty: true for it in ganger.yml, or start with --tty", name)
+		return nil, fmt.Errorf("%s does not run on a terminal; hint: %s", name, attachHint)
 	case !p.spec.TTY.Input:
-		return nil, fmt.Errorf("%s runs on a terminal that does not take input (its stdin is /dev/null); hint: set tty: true for it in ganger.yml, or start with --tty", name)
+		return nil, fmt.Errorf("%s runs on a terminal that does not take input (its stdin is /dev/null); hint: %s", name, attachHint)
 	}
 	return p.term.attach(), nil
 }

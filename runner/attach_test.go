@@ -206,7 +206,7 @@ func TestAttachRefused(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
 	defer cancel()
 	for _, tc := range []struct{ name, want string }{
-		{"pipe.1", "pipe.1 does not run on a terminal; hint: set tty: true for it in ganger.yml, or start with --tty"},
+		{"pipe.1", "pipe.1 does not run on a terminal; hint: set tty: true for it in ganger.yml, or start ganger detached from a terminal (ganger start -D)"},
 		{"quiet.1", "quiet.1 runs on a terminal that does not take input"},
 		{"gone.1", "gone.1 is not running"},
 		{"pipe", "pipe is a process type; attach to one of its instances: pipe.1"},

@@ -330,6 +330,12 @@ func TestReadiness(t *testing.T) {
 	if e := r.rec.event(t, Ready, "worker.1"); e.Msg != "ready" || e.Port != 0 {
 		t.Errorf("worker.1's Ready = %+v, want the line", e)
 	}
+	// The line that makes a process ready is written before it is ready:
+	// whoever acts on Ready (start -D's caller, which stops showing the
+	// output then) has seen it.
+	if iLine := r.rec.index(func(e recEntry) bool { return e.name == "worker.1" && e.line == "ready" }); iLine < 0 || iLine > r.rec.at(Ready, "worker.1", "") {
+		t.Errorf("worker.1's Ready came before its ready line:\n%s", r.rec.dump())
+	}
 	if r.rec.events(Ready)[0].Name != "web.1" {
 		t.Errorf("web.1 was not ready first")
 	}

@@ -9,8 +9,10 @@ import (
 	"time"
 )
 
-// lineProbe passes lines on and reports the first one that matches re.
-// It runs on the process's reader goroutine.
+// lineProbe passes lines on and reports the first one that matches re,
+// once it has passed it on: whoever acts on the process being ready (a
+// detached start's caller stops showing the output then) has it. It runs
+// on the process's reader goroutine.
 type lineProbe struct {
 	w     LineWriter
 	re    *regexp.Regexp
@@ -19,20 +21,26 @@ type lineProbe struct {
 }
 
 func (l *lineProbe) WriteLines(p []byte) error {
-	if !l.fired {
-		rest := p
-		for len(rest) > 0 {
-			i := bytes.IndexByte(rest, '\n')
-			line := rest[:i]
-			rest = rest[i+1:]
-			if l.re.Match(line) {
-				l.fired = true
-				l.fire(string(line))
-				break
-			}
+	if l.fired {
+		return l.w.WriteLines(p)
+	}
+	var match string
+	found := false
+	for rest := p; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		line := rest[:i]
+		rest = rest[i+1:]
+		if l.re.Match(line) {
+			match, found = string(line), true
+			break
 		}
 	}
-	return l.w.WriteLines(p)
+	err := l.w.WriteLines(p)
+	if found {
+		l.fired = true
+		l.fire(match)
+	}
+	return err
 }
 
 // probePort tries port on the loopback addresses until one accepts a

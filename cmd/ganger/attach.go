@@ -35,7 +35,9 @@ and cursor control work. Resizing this terminal resizes the process's. Ctrl-] de
 and leaves the process running; when the process exits, attach ends too.
 
 The process must run on a pseudo-terminal that takes input: tty: true for it in
-ganger.yml, or ganger start --tty.
+ganger.yml, or every process of a detached start launched from a terminal (ganger
+start -D; or start -D --tty always). A foreground start's --tty gives terminals that
+take no input: its stdin is yours.
 
 Examples:
    ganger attach web.1

@@ -24,7 +24,10 @@ func needsKeeper(args []string) bool {
 	case "start":
 		// A detached start leaves a ganger running past this one, which a
 		// keeper would kill when this one ends: it starts without one, and
-		// the detached ganger gets its own.
+		// the detached ganger (daemonEnv set) gets its own.
+		if _, ok := os.LookupEnv(daemonEnv); ok {
+			return true
+		}
 		return !detaching(args[2:], os.Getenv("GANGER_DAEMON"))
 	case "run", "build", "test":
 		return true

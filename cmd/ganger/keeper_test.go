@@ -28,10 +28,20 @@ func TestNeedsKeeper(t *testing.T) {
 		{[]string{"ganger", "export", "systemd", "out"}, false},
 		{[]string{"ganger", "help", "start"}, false},
 		{[]string{"ganger", "--version"}, false},
+		// The caller of a detached start has none (it would kill the
+		// start as it returns)...
+		{[]string{"ganger", "start", "-D"}, false},
+		{[]string{"ganger", "start", "--daemon", "web"}, false},
+		{[]string{"ganger", "start", "-D=false"}, true},
 	}
 	for _, tt := range tests {
 		if got := needsKeeper(tt.args); got != tt.want {
 			t.Errorf("needsKeeper(%q) = %v, want %v", tt.args, got, tt.want)
 		}
+	}
+	// ... the detached start it starts has one.
+	t.Setenv(daemonEnv, "pipes")
+	if !needsKeeper([]string{"ganger", "start", "-D"}) {
+		t.Errorf("needsKeeper(start -D) with %s set = false, want true", daemonEnv)
 	}
 }

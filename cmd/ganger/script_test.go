@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,7 @@ func TestScripts(t *testing.T) {
 			"gangerpids": cmdGangerpids,
 			"gonewithin": cmdGonewithin,
 			"nomatch":    cmdNomatch,
+			"waitgrep":   cmdWaitgrep,
 		},
 		Setup: func(e *testscript.Env) error {
 			// Scripts see no colour settings of the developer's shell.
@@ -76,6 +78,10 @@ func TestScripts(t *testing.T) {
 			// is such a build: without this, scripts spent most of their
 			// time asleep.
 			e.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+			// A detached start (start -D) outlives the commands of a
+			// script that fails half way: stop it when the script ends.
+			work := e.WorkDir
+			e.Defer(func() { stopDetached(work) })
 			return nil
 		},
 	})
@@ -146,17 +152,21 @@ func cmdSig(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(syscall.Kill(readPid(ts, args[1]), s))
 }
 
-// groupsgone: check that the process group of every process the last
-// command's stdout says was "started with pid N" is empty now. For a ganger
+// groupsgone [FILE]: check that the process group of every process the
+// last command's stdout (or FILE) says was "started with pid N" is empty now. For a ganger
 // that has exited: it returns only once every group it started is empty,
 // so nothing is waited for. It needs no pid file, which a child stopped
 // early in its start may not have written yet.
 func cmdGroupsgone(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: groupsgone")
+	if neg || len(args) > 1 {
+		ts.Fatalf("usage: groupsgone [FILE]")
+	}
+	file := "stdout"
+	if len(args) == 1 {
+		file = args[0]
 	}
 	n := 0
-	for _, line := range strings.Split(ts.ReadFile("stdout"), "\n") {
+	for _, line := range strings.Split(ts.ReadFile(file), "\n") {
 		_, after, ok := strings.Cut(line, "| started with pid ")
 		if !ok {
 			continue
@@ -172,7 +182,7 @@ func cmdGroupsgone(ts *testscript.TestScript, neg bool, args []string) {
 		n++
 	}
 	if n == 0 {
-		ts.Fatalf("no \"started with pid\" line in stdout")
+		ts.Fatalf("no \"started with pid\" line in %s", file)
 	}
 }
 
@@ -345,6 +355,9 @@ func fakeprocMain() {
 	tty := fs.Bool("isatty", false, "print what stdout and stdin are (terminal or not), the terminal's size and session")
 	listen := fs.String("listen", "", "listen on TCP `ADDR` (port 0: any free one)")
 	portfile := fs.String("portfile", "", "with -listen, write PORT=the port to `FILE` (an env file)")
+	say := fs.String("say", "", "print the line `TEXT` (after -lines)")
+	late := fs.String("late", "", "after -ready, wait until `FILE` exists, then print -latesay's line")
+	lateSay := fs.String("latesay", "", "the line `TEXT` that -late prints")
 	exit := fs.Int("exit", -1, "exit with `CODE` instead of waiting")
 	hang := fs.Bool("hang", false, "wait forever (the default without -exit)")
 	fs.Parse(os.Args[1:])
@@ -443,6 +456,9 @@ func fakeprocMain() {
 		}
 		os.Stdout.Write(b.Bytes())
 	}
+	if *say != "" {
+		fmt.Println(*say)
+	}
 	if *bigline > 0 {
 		os.Stdout.Write(append(bytes.Repeat([]byte("x"), *bigline), '\n'))
 	}
@@ -475,6 +491,10 @@ func fakeprocMain() {
 	}
 	if *ready != "" {
 		write(*ready, "ready\n")
+	}
+	if *late != "" {
+		waitFile(*late)
+		fmt.Println(*lateSay)
 	}
 	if *nonl != "" {
 		os.Stdout.WriteString(*nonl)
@@ -764,5 +784,63 @@ func cmdNomatch(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if !neg && len(m) > 0 {
 		ts.Fatalf("%s matches %s", args[0], strings.Join(m, ", "))
+	}
+}
+
+// waitgrep FILE REGEXP: wait until FILE (written by a background command)
+// has a line matching REGEXP.
+func cmdWaitgrep(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitgrep FILE REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	deadline := time.Now().Add(scriptDeadline)
+	for {
+		b, _ := os.ReadFile(ts.MkAbs(args[0]))
+		if re.Match(b) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s has no line matching %q after %s; it holds:\n%s", args[0], args[1], scriptDeadline, b)
+		}
+		time.Sleep(5 * time.Millisecond) // a file has no wait primitive; poll with a deadline
+	}
+}
+
+// stopDetached stops the detached starts (start -D) whose app root is dir
+// or one of its subdirectories, one level down: the ganger named by the
+// app's .ganger/start.lock gets SIGTERM (its stop ladder), then SIGKILL if
+// it is still running after scriptDeadline. Only a ganger of this binary is
+// signalled: the lock names the pid of the start that holds it, which the
+// script started.
+func stopDetached(dir string) {
+	locks, _ := filepath.Glob(filepath.Join(dir, ".ganger", "start.lock"))
+	more, _ := filepath.Glob(filepath.Join(dir, "*", ".ganger", "start.lock"))
+	for _, lock := range append(locks, more...) {
+		b, err := os.ReadFile(lock)
+		if err != nil {
+			continue
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		pid, err := strconv.Atoi(strings.TrimSpace(first))
+		if err != nil || pid <= 1 || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		argv0, _, _ := bytes.Cut(cmdline, []byte{0})
+		if err != nil || filepath.Base(string(argv0)) != "ganger" {
+			continue // gone, or not a ganger
+		}
+		fd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			continue
+		}
+		unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0)
+		if waitGone(pid, scriptDeadline) != nil {
+			unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+			waitGone(pid, scriptDeadline)
+		}
+		unix.Close(fd)
 	}
 }
