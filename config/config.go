@@ -37,6 +37,8 @@ type File struct {
 	Notify bool
 	// Router puts the platform's router in front of web (start --router).
 	Router bool
+	// Daemon makes start detach (start -D).
+	Daemon bool
 }
 
 // Process holds one process type's settings. Each Line is where the key
@@ -173,6 +175,8 @@ func Parse(r io.Reader, path string) (*File, error) {
 			f.Notify = p.boolean(v, "notify")
 		case "router":
 			f.Router = p.boolean(v, "router")
+		case "daemon":
+			f.Daemon = p.boolean(v, "daemon")
 		default:
 			p.add(p.errf(k, "unknown key %q; known: %s", k.Value, strings.Join(topKeys, ", ")))
 		}
@@ -217,7 +221,7 @@ func (p *parser) twice(seen map[string]int, k *yaml.Node, where string) bool {
 	return false
 }
 
-var topKeys = []string{"processes", "debounce", "watch_ignore", "on_crash", "notify", "router"}
+var topKeys = []string{"processes", "debounce", "watch_ignore", "on_crash", "notify", "router", "daemon"}
 
 var processKeys = []string{"restart", "oneshot", "can_die", "tty", "stop_signal", "watch", "ready", "after"}
 

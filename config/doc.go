@@ -18,6 +18,7 @@
 //	on_crash: ./bin/page-me    # sh -c'd when a process exits unasked
 //	notify: true               # and a desktop notification (start --notify)
 //	router: true               # the platform's router in front of web (start --router)
+//	daemon: true               # start detaches (start -D)
 //	processes:
 //	  web:
 //	    restart: on-failure    # never (default), on-failure or always

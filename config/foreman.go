@@ -41,6 +41,27 @@ func ReadForeman(dir string, known []string) (*Foreman, error) {
 	return parseForeman(b, path, known)
 }
 
+// PeekForeman returns the value of option key in dir's .foreman, for a
+// decision made before the options are resolved (whether "ganger start"
+// needs a keeper): any problem with the file reads as not set, and is
+// reported when the options are read.
+func PeekForeman(dir, key string) (string, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, ForemanFile))
+	if err != nil {
+		return "", false
+	}
+	var m map[string]any
+	if yaml.Unmarshal(b, &m) != nil {
+		return "", false
+	}
+	for k, v := range m {
+		if strings.ReplaceAll(k, "_", "-") == key {
+			return fmt.Sprint(v), true
+		}
+	}
+	return "", false
+}
+
 func parseForeman(b []byte, path string, known []string) (*Foreman, error) {
 	fc := &Foreman{Path: path, Values: map[string]string{}, Lines: map[string]int{}}
 	var doc yaml.Node

@@ -2,8 +2,14 @@ package main
 
 import (
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gangerdev/ganger/app"
+	"github.com/gangerdev/ganger/config"
 )
 
 // keeperEnv carries the keeper's pid to the ganger it starts (see
@@ -28,7 +34,7 @@ func needsKeeper(args []string) bool {
 		if _, ok := os.LookupEnv(daemonEnv); ok {
 			return true
 		}
-		return !detaching(args[2:], os.Getenv("GANGER_DAEMON"))
+		return !detaching(args[2:], os.Getenv)
 	case "run", "build", "test":
 		return true
 	case "check":
@@ -62,18 +68,68 @@ func (k kept) finish() {
 	}
 }
 
-// detaching reports whether start's args (or GANGER_DAEMON) ask for -D.
-func detaching(args []string, env string) bool {
-	on := env != "" && env != "0" && env != "false" && env != "no" && env != "off"
-	for _, a := range args {
+// detaching reports whether start's args ask for -D, the way start decides
+// it: the flag, else GANGER_DAEMON, else the app's .foreman, else its
+// ganger.yml (daemon: true). What cannot be read reads as false: start then
+// has a keeper, and reports the problem itself.
+func detaching(args []string, getenv func(string) string) bool {
+	if v, ok := flagValue(args, true, "D", "daemon"); ok {
+		b, err := strconv.ParseBool(v)
+		return err == nil && b
+	}
+	if v := getenv("GANGER_DAEMON"); v != "" {
+		b, err := strconv.ParseBool(v)
+		return err == nil && b
+	}
+	root, _ := flagValue(args, false, "d", "root")
+	if root == "" {
+		root = getenv("GANGER_ROOT")
+	}
+	procfile, _ := flagValue(args, false, "f", "procfile")
+	if procfile == "" {
+		procfile = getenv("GANGER_PROCFILE")
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return false
+	}
+	dir, err := app.Find(root, procfile, wd, app.NeedProcfile)
+	if err != nil {
+		return false
+	}
+	if v, ok := config.PeekForeman(dir, "daemon"); ok {
+		b, err := strconv.ParseBool(v)
+		return err == nil && b
+	}
+	cf, err := config.ReadFile(filepath.Join(dir, config.FileName))
+	return err == nil && cf.Daemon
+}
+
+// flagValue finds the last of the flag names in args (before "--"): its
+// value, "true" for a boolean given bare. A flag that takes a value takes
+// the next word when it has no "=".
+func flagValue(args []string, boolean bool, names ...string) (value string, ok bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		if a == "--" {
 			break
 		}
-		name, v, hasV := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || (name != "D" && name != "daemon") {
+		if !strings.HasPrefix(a, "-") {
 			continue
 		}
-		on = !hasV || (v != "false" && v != "0")
+		name, v, hasV := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !slices.Contains(names, name) {
+			continue
+		}
+		switch {
+		case hasV:
+			value, ok = v, true
+		case boolean:
+			value, ok = "true", true
+		case i+1 < len(args):
+			i++
+			value, ok = args[i], true
+		}
 	}
-	return on
+	return value, ok
 }

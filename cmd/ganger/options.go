@@ -71,7 +71,7 @@ func loadSettings(c *cli.Context, st *streams, need app.Need) (*settings, error)
 
 // perInvocation are the flags only the command line sets: what to do this
 // once (--force, --json, ...), never a default for the app.
-var perInvocation = []string{"help", "force", "json", "reveal", "shell", "boot", "test", "commit", "daemon"}
+var perInvocation = []string{"help", "force", "json", "reveal", "shell", "boot", "test", "commit"}
 
 // knownOptions are the long names of every flag of every command but
 // perInvocation: what a .foreman file may set.

@@ -190,7 +190,7 @@ func start(c *cli.Context, st *streams) error {
 			return err
 		}
 		defer logf.Close()
-	} else if daemon, err := set.bool("daemon"); err != nil {
+	} else if daemon, err := detachAsked(set, a); err != nil {
 		return err
 	} else if daemon {
 		return detach(st, a, so.TTY)
@@ -325,4 +325,17 @@ func handleSignals(parent context.Context, sigs <-chan os.Signal, now func() tim
 		cancel(nil)
 	}
 	return ctx, app.Signals{Kill: kill, Forward: forward}, stop
+}
+
+// detachAsked says whether start detaches: -D, GANGER_DAEMON or .foreman,
+// else ganger.yml's daemon: (needsKeeper decides the same way).
+func detachAsked(set *settings, a *app.App) (bool, error) {
+	if _, ok := set.lookup("daemon"); ok {
+		return set.bool("daemon")
+	}
+	cf, err := a.Config()
+	if err != nil {
+		return false, err
+	}
+	return cf.Daemon, nil
 }
