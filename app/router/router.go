@@ -88,7 +88,7 @@ func (c *conn) serveRequest() (keep bool) {
 	*x = exchange{start: time.Now(), keep: !h.close}
 	x.requestID = requestID(h.get("X-Request-Id"))
 	c.gone.Store(false)
-	c.headDone = false
+	c.headDone, c.watchEnd = false, false
 	defer c.finish()
 	hasBody := h.chunked || h.length > 0
 
@@ -163,9 +163,11 @@ func (c *conn) serveRequest() (keep bool) {
 			ac = nil
 		}
 	}
-	gone := c.stopWatch(true)
+	c.mu.Lock()
+	c.headDone = true
+	c.mu.Unlock()
 	if err != nil {
-		return c.failed(ac, err, gone, hasBody)
+		return c.failed(ac, err, c.stopWatch(true), hasBody)
 	}
 	ac.nc.SetReadDeadline(time.Time{})
 	if c.res.status == 101 {
@@ -230,7 +232,8 @@ func (c *conn) send(ac *appConn, hasBody bool) error {
 }
 
 // sendBody copies the request body to the app. Once it is all sent, the
-// response header timeout starts, and the client is watched.
+// response header timeout starts (unless the head came already), and the
+// client is watched until the response is over.
 func (c *conn) sendBody(ac *appConn) {
 	defer c.body.wg.Done()
 	defer c.body.done.Store(true)
@@ -258,8 +261,8 @@ func (c *conn) sendBody(ac *appConn) {
 	c.mu.Lock()
 	if !c.headDone {
 		ac.nc.SetReadDeadline(time.Now().Add(c.r.timeout))
-		c.startWatchLocked()
 	}
+	c.startWatchLocked()
 	c.mu.Unlock()
 }
 
@@ -331,7 +334,9 @@ func (c *conn) respond(ac *appConn, hasBody, wasUpgrade bool) bool {
 	default:
 		mode = untilClose
 	}
-	keep := x.keep && mode != dechunked && mode != untilClose && (!hasBody || c.body.done.Load())
+	// A request body not all read by the end closes the connection after
+	// all, which a client must expect of any keep-alive connection.
+	keep := x.keep && mode != dechunked && mode != untilClose
 	c.writeHead(res, mode, keep, nil)
 	c.bw.WriteString("\r\n")
 
@@ -348,11 +353,12 @@ func (c *conn) respond(ac *appConn, hasBody, wasUpgrade bool) bool {
 		ok = cp.copyN(-1)
 	}
 	x.n = cp.n
+	gone := c.stopWatch(true)
 	if !ok {
 		ac.nc.Close()
 		c.endBody(ac)
 		c.setApp(nil)
-		if cp.srcErr != nil && !c.gone.Load() && c.s.base.Err() == nil {
+		if cp.srcErr != nil && !gone && c.s.base.Err() == nil {
 			x.code = h18
 		} else {
 			x.code = h27
@@ -425,8 +431,9 @@ func (c *conn) upgrade(ac *appConn, upType []byte) bool {
 	x := &c.x
 	up := c.res.get("Upgrade")
 	if upType == nil || !bytes.EqualFold(up, upType) {
-		return c.failed(ac, errMalformed, false, x.bodyStarted) // it switched to what was not asked for
+		return c.failed(ac, errMalformed, c.stopWatch(true), x.bodyStarted) // it switched to what was not asked for
 	}
+	c.stopWatch(true)
 	c.endBody(ac)
 	x.status, x.upgraded = 101, true
 	c.mu.Lock()

@@ -199,7 +199,8 @@ type conn struct {
 	app      *appConn // the app connection in use, closed with it
 	cancel   func()   // ends the wait for a boot when the client goes
 	watching bool     // a watch runs
-	headDone bool     // the response head came: no watch may start
+	headDone bool     // the response head came: no response header timeout to set
+	watchEnd bool     // the response is over: no watch may start
 
 	gone  atomic.Bool // the client closed the connection while waiting
 	watch sync.WaitGroup
@@ -371,10 +372,11 @@ func (c *conn) setApp(ac *appConn) {
 }
 
 // startWatchLocked watches the client connection while the router waits
-// for an app: a client that closes it ends the wait (c.mu held). Nothing
-// else may read the connection until stopWatch.
+// for an app or streams its response: a client that closes it ends the
+// wait or the stream (c.mu held). Nothing else may read the connection
+// until stopWatch.
 func (c *conn) startWatchLocked() {
-	if c.br.Buffered() > 0 || c.cr.stashed || c.headDone {
+	if c.br.Buffered() > 0 || c.cr.stashed || c.watchEnd || c.watching {
 		return // the client sent more already (pipelining): it is there
 	}
 	c.watching = true
@@ -401,10 +403,10 @@ func (c *conn) watchClient() {
 }
 
 // stopWatch ends the watch, if any (and with final, any later one: the
-// response head came); it reports whether the client went away.
+// response is over); it reports whether the client went away.
 func (c *conn) stopWatch(final bool) bool {
 	c.mu.Lock()
-	c.headDone = c.headDone || final
+	c.watchEnd = c.watchEnd || final
 	w := c.watching
 	c.watching = false
 	c.mu.Unlock()
