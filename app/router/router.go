@@ -207,7 +207,7 @@ func (c *conn) send(ac *appConn, hasBody bool) error {
 			return err
 		}
 		ac.nc.SetReadDeadline(time.Now().Add(c.r.timeout))
-		c.startWatch()
+		c.armWatch()
 	}
 	for n := 0; ; n++ {
 		if _, err := ac.br.Peek(1); err != nil {
@@ -310,6 +310,8 @@ func (c *conn) failed(ac *appConn, err error, gone, hasBody bool) bool {
 		return false
 	case isTimeout(err):
 		x.code = h12
+	case isDial(err):
+		x.code = h21 // the app went between two connections
 	default:
 		x.code = h13
 	}

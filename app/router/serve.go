@@ -201,6 +201,10 @@ type conn struct {
 	watching bool     // a watch runs
 	headDone bool     // the response head came: no response header timeout to set
 	watchEnd bool     // the response is over: no watch may start
+	armed    bool     // watchTimer may start a watch
+	// watchTimer starts the watch of a request without a body a moment
+	// after it was sent: most responses come before, and need none.
+	watchTimer *time.Timer
 
 	gone  atomic.Bool // the client closed the connection while waiting
 	watch sync.WaitGroup
@@ -287,6 +291,9 @@ func (c *conn) close() {
 	select {
 	case c.s.changed <- struct{}{}:
 	default:
+	}
+	if c.watchTimer != nil {
+		c.watchTimer.Stop()
 	}
 	c.br.Reset(nil)
 	readers.Put(c.br)
@@ -384,9 +391,27 @@ func (c *conn) startWatchLocked() {
 	go c.watchClient()
 }
 
-func (c *conn) startWatch() {
+// watchDelay is how long a request without a body waits for its app
+// before the client is watched.
+const watchDelay = 5 * time.Millisecond
+
+// armWatch starts the watch in a moment, unless stopWatch comes first.
+func (c *conn) armWatch() {
 	c.mu.Lock()
-	c.startWatchLocked()
+	c.armed = true
+	c.mu.Unlock()
+	if c.watchTimer == nil {
+		c.watchTimer = time.AfterFunc(watchDelay, c.delayedWatch)
+	} else {
+		c.watchTimer.Reset(watchDelay)
+	}
+}
+
+func (c *conn) delayedWatch() {
+	c.mu.Lock()
+	if c.armed {
+		c.startWatchLocked()
+	}
 	c.mu.Unlock()
 }
 
@@ -406,6 +431,7 @@ func (c *conn) watchClient() {
 // response is over); it reports whether the client went away.
 func (c *conn) stopWatch(final bool) bool {
 	c.mu.Lock()
+	c.armed = false
 	c.watchEnd = c.watchEnd || final
 	w := c.watching
 	c.watching = false
