@@ -481,3 +481,61 @@ func TestClientLeavesStream(t *testing.T) {
 	within(t, ended, "the app seeing the client leave")
 	matches(t, lg.next(t), `at=error code=H27 desc="Client Request Interrupted" method=GET path="/events" .* status=499 bytes=11 protocol=http`)
 }
+
+// TestConcurrent sends requests of every framing from many clients at
+// once, over keep-alive connections, to two instances: each answer must be
+// its own request's.
+func TestConcurrent(t *testing.T) {
+	r, url, lg := start(t, 0)
+	echo := func(w http.ResponseWriter, req *http.Request) {
+		// Read whole first: net/http's response.ReadFrom, which io.Copy
+		// would use, ends a chunked answer after its first 512 bytes here
+		// (as much when asked directly).
+		body, _ := io.ReadAll(req.Body)
+		io.WriteString(w, req.Method+" "+req.URL.Path+" "+string(body))
+	}
+	r.Up("web.1", 101, serveApp(t, echo))
+	r.Up("web.2", 102, serveApp(t, echo))
+	go func() {
+		for range lg.ch { // the lines are not the point here
+		}
+	}()
+	c := newClient(t)
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 40 {
+				path := fmt.Sprintf("/%d/%d", g, i)
+				payload := strings.Repeat(path, 1+i*50)
+				var res *http.Response
+				var err error
+				switch i % 3 {
+				case 0:
+					res, err = c.Get(url + path)
+					payload = ""
+				case 1:
+					res, err = c.Post(url+path, "text/plain", strings.NewReader(payload))
+				default: // an unknown length: chunked
+					res, err = c.Post(url+path, "text/plain", io.MultiReader(strings.NewReader(payload)))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				body, err := io.ReadAll(res.Body)
+				res.Body.Close()
+				want := map[bool]string{true: "GET", false: "POST"}[i%3 == 0] + " " + path + " " + payload
+				if err != nil || string(body) != want {
+					errs <- fmt.Errorf("%s: %d bytes (%v), want %d", path, len(body), err, len(want))
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := within(t, errs, "a client's requests"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
