@@ -490,13 +490,6 @@ type copier struct {
 	dstErr error
 }
 
-func (c *copier) err() error {
-	if c.srcErr != nil {
-		return c.srcErr
-	}
-	return c.dstErr
-}
-
 // fill makes src have buffered bytes, flushing dst first when it has
 // none; it reports false on an error (recorded).
 func (c *copier) fill() bool {
