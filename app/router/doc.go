@@ -20,7 +20,6 @@
 //		Log     LineWriter    // one line per request, in batches; never called concurrently
 //	}
 //	func New(o Options) *Router
-//	func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request)
 //	func (r *Router) Serve(ctx context.Context, ln net.Listener) error
 //
 //	func (r *Router) Booting(name string, pid int)
@@ -37,24 +36,46 @@
 // ignored unless pid is the name's current process (an old process, or a
 // successor that failed before its Up).
 //
+// # HTTP
+//
+// The router speaks HTTP/1.1 (and 1.0) by hand on net and bufio, not with
+// net/http, which with crypto/tls would cost every ganger process, routing
+// or not, some 2.6 MiB of RSS (cmd/ganger's TestNoNetHTTP keeps it out).
+// http1.go reads message heads strictly: a request line with a token
+// method, a target in origin form (or absolute, or *) and HTTP/1.x; header
+// fields with token names and no control bytes, no obs-fold; at most 1 MiB
+// of head (else 431). A request with both Content-Length and
+// Transfer-Encoding, a bad or conflicting length, a coding other than
+// chunked, or an HTTP/1.1 request without exactly one Host gets 400; HTTP/2
+// and up get 505. Keep-alive follows the version and Connection (close,
+// keep-alive); pipelined requests are answered in order. The hop-by-hop
+// fields (Connection and those it names, Keep-Alive, Proxy-*, TE but
+// "trailers", Trailer, Transfer-Encoding, Upgrade) are dropped both ways and
+// the framing is the router's own: Content-Length bodies are copied
+// exactly, chunked ones passed on chunk by chunk with their trailer (as
+// bytes to an HTTP/1.0 client, then closed), a response with neither ends
+// when the app closes, and then so does the client connection. HEAD, 1xx,
+// 204 and 304 have no body. Interim responses (100 Continue, 103) are
+// passed on. What the app sends is written to the client as soon as the
+// router has no more of it buffered.
+//
 // # Routing
 //
 // Requests go round robin to the instances that are up, over HTTP/1.1 with
-// a keep-alive pool per instance (never through HTTP_PROXY). Once an
-// instance is replaced or down, its idle connections are closed, and those
-// of the requests still on it as they end: an old process stopping after a
-// preboot waits for none of them. Upgrades (WebSocket) and
-// streamed responses (server-sent events, chunked) pass through unbuffered;
-// bodies are never buffered whole. When an instance refuses the connection
-// (nothing was sent), another that is up now is tried, each at most once,
-// as long as the request can be replayed: it has no body, or its body has
-// not been read yet (or it has GetBody). So is a GET, HEAD, OPTIONS or
-// TRACE without a body whose instance was replaced (Up, a preboot switch)
-// while it was on its way and closed the connection unanswered, as an old
-// process does that stops listening when it is stopped. The replacement
-// of the instance that failed is tried first. When no instance is up but one is
-// booting, a request waits for one to come up, up to Timeout from its
-// arrival.
+// a keep-alive pool per port (never through HTTP_PROXY; idle connections
+// are closed after 90 s). The request body goes to the app from a
+// goroutine of its own, so that the response may come before it ends.
+// Upgrades (WebSocket) and streamed responses (server-sent events, chunked)
+// pass through unbuffered; bodies are never buffered whole. When an
+// instance refuses the connection (nothing was sent), the next one that is
+// up is tried, each at most once. A request without a body sent on an idle
+// connection that fails before a byte of the response comes back is sent
+// once more on a new one; an idle connection is first checked for having
+// been closed by the app before a request with a body goes on it. When no
+// instance is up but one is booting, a request waits for one to come up, up
+// to Timeout from its arrival. While the router waits for the app, and
+// while a response streams, it watches the client connection: a client
+// that closes it ends the request (H27) and the app connection.
 //
 // The request gets X-Request-Id (the client's when it is 20-200 characters
 // of [A-Za-z0-9+/=-], else a new UUID v4), X-Forwarded-For (the client's
@@ -83,9 +104,9 @@
 // the whole session for an upgrade, logged when it ends). bytes counts the
 // response body. path and desc are quoted, with quotes, backslashes and any
 // byte outside printable ASCII escaped, so what a client sends can never
-// break a line. A connection that net/http itself answered without calling
-// the router (bytes that are not HTTP: 400; headers too large: 431) is
-// logged as
+// break a line. A request the router could not read (bytes that are not
+// HTTP, or bad framing: 400; headers too large: 431; HTTP/2: 505), answered
+// as net/http would and closed, is logged as
 //
 //	at=error desc="Bad request" method= path="" host= request_id= fwd="127.0.0.1" dyno= connect= service= status=400 bytes=… protocol=http
 //
@@ -94,9 +115,7 @@
 // lines are dropped and counted in a line "at=error code=L10 desc="Router
 // log buffer overflow" dropped=N".
 //
-// While Serve runs, lines go to Log in batches from one goroutine; outside
-// Serve (ServeHTTP called by another server, or an upgraded connection
-// ending just after Serve returned), each line is written as its request
-// ends. Either way WriteLines is never called concurrently, and it must
-// not keep p.
+// While Serve runs, lines go to Log in batches from one goroutine; Serve
+// returns once every connection's line is written. WriteLines is never
+// called concurrently, and it must not keep p.
 package router

@@ -22,7 +22,7 @@ const (
 	h20
 	h21
 	h27
-	badRequest // net/http answered the connection itself
+	badRequest // a request the router could not read, or a bad body or upgrade
 )
 
 func (c code) id() string {

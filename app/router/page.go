@@ -3,7 +3,6 @@ package router
 import (
 	"fmt"
 	"html"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -84,12 +83,11 @@ func (f *failure) lines() (what []string, hint string) {
 	return what, hint
 }
 
-// writePage answers the client with f's error page: 503, HTML when the
-// client accepts it, else plain text. It returns the body's length.
-func writePage(w http.ResponseWriter, req *http.Request, f *failure) int {
+// page is f's error page: HTML when the client accepts it, else plain
+// text; its Content-Type and body.
+func (f *failure) page(asHTML bool) (ctype string, body []byte) {
 	what, hint := f.lines()
 	var b strings.Builder
-	asHTML := strings.Contains(req.Header.Get("Accept"), "text/html")
 	if asHTML {
 		b.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Application error</title>\n" +
 			"<style>body{font-family:system-ui,sans-serif;margin:3em auto;max-width:40em;color:#222}" +
@@ -106,22 +104,12 @@ func writePage(w http.ResponseWriter, req *http.Request, f *failure) int {
 			b.WriteString("</ul>\n")
 		}
 		b.WriteString("<p>" + html.EscapeString(hint) + "</p>\n<p><small>ganger router</small></p>\n</body></html>\n")
-	} else {
-		b.WriteString(f.code.id() + " " + f.code.desc() + "\n")
-		for _, l := range what {
-			b.WriteString(l + "\n")
-		}
-		b.WriteString(hint + "\n")
+		return "text/html; charset=utf-8", []byte(b.String())
 	}
-	h := w.Header()
-	if asHTML {
-		h.Set("Content-Type", "text/html; charset=utf-8")
-	} else {
-		h.Set("Content-Type", "text/plain; charset=utf-8")
+	b.WriteString(f.code.id() + " " + f.code.desc() + "\n")
+	for _, l := range what {
+		b.WriteString(l + "\n")
 	}
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(b.Len()))
-	w.WriteHeader(http.StatusServiceUnavailable)
-	n, _ := w.Write([]byte(b.String())) // the client may have gone: the log says what was sent
-	return n
+	b.WriteString(hint + "\n")
+	return "text/plain; charset=utf-8", []byte(b.String())
 }

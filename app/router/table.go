@@ -2,7 +2,6 @@ package router
 
 import (
 	"context"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,20 +35,8 @@ type instance struct {
 
 // backend is an instance that is up: where to send its requests.
 type backend struct {
-	name    string
-	host    string          // 127.0.0.1:port
-	tr      *http.Transport // its own connections
-	retired atomic.Bool     // replaced, down or forgotten: no new request goes to it
-}
-
-// retire closes b's idle connections, and has the requests still on
-// their way to it close theirs as they end (finish). A process stopped
-// after a preboot switch would otherwise keep waiting for connections the
-// router will never use again: net/http's Shutdown waits up to 5 s for
-// one that never carried a request, and the grace period may be as short.
-func (b *backend) retire() {
-	b.retired.Store(true)
-	b.tr.CloseIdleConnections()
+	name string
+	host string // 127.0.0.1:port
 }
 
 // table is the backend table: a plain mutex over the rows, and an
@@ -63,15 +50,13 @@ type table struct {
 	up   atomic.Pointer[[]*backend] // sorted by name
 	next atomic.Uint64              // round robin
 
-	newTransport func() *http.Transport
-
 	// waiting, when set (by tests), is called when a request starts
 	// waiting for an instance to boot.
 	waiting func()
 }
 
-func newTable(newTransport func() *http.Transport) *table {
-	t := &table{rows: make(map[string]*instance), newTransport: newTransport}
+func newTable() *table {
+	t := &table{rows: make(map[string]*instance)}
 	t.up.Store(new([]*backend))
 	return t
 }
@@ -94,15 +79,10 @@ func (r *Router) Booting(name string, pid int) {
 // the old process finish there.
 func (r *Router) Up(name string, pid, port int) {
 	t := r.table
-	b := &backend{name: name, host: "127.0.0.1:" + strconv.Itoa(port), tr: t.newTransport()}
 	t.mu.Lock()
-	old := t.rows[name]
-	t.rows[name] = &instance{pid: pid, phase: up, b: b}
+	defer t.mu.Unlock()
+	t.rows[name] = &instance{pid: pid, phase: up, b: &backend{name: name, host: "127.0.0.1:" + strconv.Itoa(port)}}
 	t.changedLocked(true)
-	t.mu.Unlock()
-	if old != nil && old.b != nil {
-		old.b.retire()
-	}
 }
 
 // Down takes name out of the rotation when pid is its current process,
@@ -111,34 +91,27 @@ func (r *Router) Up(name string, pid, port int) {
 func (r *Router) Down(name string, pid int, d Down) {
 	t := r.table
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	in := t.rows[name]
 	if in == nil || in.pid != pid {
-		t.mu.Unlock()
 		return
 	}
+	wasUp := in.phase == up
 	t.rows[name] = &instance{pid: pid, phase: down, down: d}
-	t.changedLocked(in.phase == up)
-	t.mu.Unlock()
-	if in.b != nil {
-		in.b.retire()
-	}
+	t.changedLocked(wasUp)
 }
 
 // Forget removes name from the table: it is gone from the formation.
 func (r *Router) Forget(name string) {
 	t := r.table
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	in := t.rows[name]
 	if in == nil {
-		t.mu.Unlock()
 		return
 	}
 	delete(t.rows, name)
 	t.changedLocked(in.phase == up)
-	t.mu.Unlock()
-	if in.b != nil {
-		in.b.retire()
-	}
 }
 
 // changedLocked publishes a change: the new list of backends when the set
@@ -168,39 +141,6 @@ func (t *table) pick() ([]*backend, int) {
 		return nil, 0
 	}
 	return list, int((t.next.Add(1) - 1) % uint64(len(list)))
-}
-
-// replaced reports whether b's instance is up on another backend now: a
-// preboot switch took place since b was picked.
-func (t *table) replaced(b *backend) bool {
-	for _, c := range *t.up.Load() {
-		if c.name == b.name {
-			return c.host != b.host
-		}
-	}
-	return false
-}
-
-// another returns the backend to try after the hosts tried failed: name's
-// when it is up on a host not tried (its replacement), else the next one
-// up in the rotation that was not tried; nil when every one was.
-func (t *table) another(name string, tried []string) *backend {
-	list := *t.up.Load()
-	for _, b := range list {
-		if b.name == name && !slices.Contains(tried, b.host) {
-			return b
-		}
-	}
-	if len(list) == 0 {
-		return nil
-	}
-	start := t.next.Add(1) - 1
-	for k := range uint64(len(list)) {
-		if b := list[(start+k)%uint64(len(list))]; !slices.Contains(tried, b.host) {
-			return b
-		}
-	}
-	return nil
 }
 
 // row is an instance as an error page shows it.
