@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// maxIdlePerHost bounds the idle connections kept to one app port.
-const maxIdlePerHost = 1024
+// maxIdlePerBackend bounds the idle connections kept to one instance.
+const maxIdlePerBackend = 1024
 
 // idleTimeout is how long an idle connection to an app is kept.
 const idleTimeout = 90 * time.Second
@@ -19,37 +19,35 @@ type appConn struct {
 	nc     net.Conn
 	br     *bufio.Reader
 	bw     *bufio.Writer
-	host   string
+	b      *backend  // the instance it goes to
 	reused bool      // it served a request before
 	idleAt time.Time // when it went back to the pool
 }
 
-// pool keeps idle connections to the apps, per host:port, most recently
-// used first out.
+// pool is one backend's keep-alive connections that are idle, most
+// recently used first out. Each instance has its own, so that it can be
+// closed once the instance is replaced or down (see retire).
 type pool struct {
-	dialer net.Dialer
-	mu     sync.Mutex
-	idle   map[string][]*appConn
+	mu      sync.Mutex
+	idle    []*appConn
+	retired bool // replaced, down or forgotten: nothing goes back
 }
 
-func newPool(timeout time.Duration) *pool {
-	return &pool{dialer: net.Dialer{Timeout: timeout}, idle: make(map[string][]*appConn)}
-}
-
-// get returns an idle connection to host, or a new one. With check, an
+// getConn returns an idle connection to b, or a new one. With check, an
 // idle one is first checked for having been closed by the app (for a
 // request whose body could not be sent again).
-func (p *pool) get(ctx context.Context, host string, check bool) (*appConn, error) {
+func (r *Router) getConn(ctx context.Context, b *backend, check bool) (*appConn, error) {
+	p := &b.pool
 	for {
 		p.mu.Lock()
-		list := p.idle[host]
-		if len(list) == 0 {
+		n := len(p.idle)
+		if n == 0 {
 			p.mu.Unlock()
 			break
 		}
-		c := list[len(list)-1]
-		list[len(list)-1] = nil
-		p.idle[host] = list[:len(list)-1]
+		c := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
 		if check && !alive(c.nc) {
 			c.nc.Close()
@@ -58,52 +56,64 @@ func (p *pool) get(ctx context.Context, host string, check bool) (*appConn, erro
 		c.reused = true
 		return c, nil
 	}
-	return p.dial(ctx, host)
+	return r.dialConn(ctx, b)
 }
 
-// dial makes a new connection to host.
-func (p *pool) dial(ctx context.Context, host string) (*appConn, error) {
-	nc, err := p.dialer.DialContext(ctx, "tcp", host)
+// dialConn makes a new connection to b.
+func (r *Router) dialConn(ctx context.Context, b *backend) (*appConn, error) {
+	nc, err := r.dial(ctx, "tcp", b.host)
 	if err != nil {
 		return nil, err
 	}
-	return &appConn{nc: nc, br: bufio.NewReaderSize(nc, 4096), bw: bufio.NewWriterSize(nc, 4096), host: host}, nil
+	return &appConn{nc: nc, br: bufio.NewReaderSize(nc, 4096), bw: bufio.NewWriterSize(nc, 4096), b: b}, nil
 }
 
-// put gives c back for another request.
-func (p *pool) put(c *appConn) {
+// putConn gives c back to its backend's pool for another request, or
+// closes it when the backend is retired: an old process that stops waits
+// for no connection of the router's.
+func putConn(c *appConn) {
 	c.idleAt = time.Now()
+	p := &c.b.pool
 	p.mu.Lock()
-	list := p.idle[c.host]
-	if len(list) >= maxIdlePerHost {
+	if p.retired || len(p.idle) >= maxIdlePerBackend {
 		p.mu.Unlock()
 		c.nc.Close()
 		return
 	}
-	p.idle[c.host] = append(list, c)
+	p.idle = append(p.idle, c)
 	p.mu.Unlock()
+}
+
+// retire closes the pool's idle connections and has those still in use
+// closed as their requests end (putConn). A process stopped after a
+// preboot switch would otherwise keep waiting for connections the router
+// will never use again: a Go app's Shutdown waits for idle ones too, up to
+// its own deadline, and the grace period before a SIGKILL may be as short.
+func (p *pool) retire() {
+	p.mu.Lock()
+	p.retired = true
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.nc.Close()
+	}
 }
 
 // prune closes the connections idle since before t, or all of them.
 func (p *pool) prune(t time.Time, all bool) {
 	var old []*appConn
 	p.mu.Lock()
-	for host, list := range p.idle {
-		keep := list[:0]
-		for _, c := range list {
-			if all || c.idleAt.Before(t) {
-				old = append(old, c)
-			} else {
-				keep = append(keep, c)
-			}
-		}
-		clear(list[len(keep):])
-		if len(keep) == 0 {
-			delete(p.idle, host)
+	keep := p.idle[:0]
+	for _, c := range p.idle {
+		if all || c.idleAt.Before(t) {
+			old = append(old, c)
 		} else {
-			p.idle[host] = keep
+			keep = append(keep, c)
 		}
 	}
+	clear(p.idle[len(keep):])
+	p.idle = keep
 	p.mu.Unlock()
 	for _, c := range old {
 		c.nc.Close()

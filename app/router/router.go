@@ -25,7 +25,8 @@ type Router struct {
 	timeout time.Duration
 	table   *table
 	log     *lineLog
-	pool    *pool
+	// dial connects to the apps; tests wrap it before the first request.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // New returns a Router with an empty table: until Booting or Up, every
@@ -34,7 +35,12 @@ func New(o Options) *Router {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
-	return &Router{timeout: o.Timeout, table: newTable(), log: newLineLog(o.Log), pool: newPool(o.Timeout)}
+	return &Router{
+		timeout: o.Timeout,
+		table:   newTable(),
+		log:     newLineLog(o.Log),
+		dial:    (&net.Dialer{Timeout: o.Timeout}).DialContext,
+	}
 }
 
 // exchange is one request on its way through the router.
@@ -42,9 +48,8 @@ type exchange struct {
 	start     time.Time
 	requestID string
 
-	list []*backend // the backends that were up when it was routed
-	idx  int        // the one tried last, in list
-	b    *backend   // list[idx]; nil when none was tried
+	b     *backend   // the backend tried last; nil when none was
+	tried []*backend // those that failed before it, in order
 
 	sendAt, connAt, failAt time.Time // sending began, a connection was had, it failed
 
@@ -130,38 +135,60 @@ func (c *conn) serveRequest() (keep bool) {
 			return keep
 		}
 	}
-	x.list, x.idx, x.b = list, i, list[i]
-
+	x.b = list[i]
 	x.sendAt = time.Now()
-	ac, err := c.connect(hasBody)
-	if err != nil {
-		x.failAt = time.Now()
-		c.stopWatch(true)
-		if c.s.base.Err() != nil {
-			x.code = h27
-			return false
+	replayable := !hasBody && c.req.isReplayable()
+	var ac *appConn
+	var err error
+	for {
+		ac, err = c.connect(hasBody)
+		if err != nil {
+			x.failAt = time.Now()
+			c.stopWatch(true)
+			if c.s.base.Err() != nil {
+				x.code = h27
+				return false
+			}
+			x.code = h13
+			if isDial(err) {
+				x.code = h21
+			}
+			keep := x.keep && !hasBody
+			x.page = c.writePage(&failure{code: x.code, dyno: x.b.name, detail: r.table.detail(x.b.name), timeout: r.timeout}, keep)
+			return keep
 		}
-		x.code = h13
-		if isDial(err) {
-			x.code = h21
+		x.connAt = time.Now()
+		c.setApp(ac)
+		c.out = c.appendRequest(c.out[:0], upType)
+		err = c.send(ac, hasBody)
+		if err == nil || hasBody || x.gotByte || c.gone.Load() || isTimeout(err) || c.s.base.Err() != nil {
+			break
 		}
-		keep := x.keep && !hasBody
-		x.page = c.writePage(&failure{code: x.code, dyno: x.b.name, detail: r.table.detail(x.b.name), timeout: r.timeout}, keep)
-		return keep
-	}
-	x.connAt = time.Now()
-	c.setApp(ac)
-	c.out = c.appendRequest(c.out[:0], upType)
-	err = c.send(ac, hasBody)
-	if err != nil && !hasBody && ac.reused && !x.gotByte && !c.gone.Load() && !isTimeout(err) {
-		// An idle connection the app had closed: once more on a new one.
-		ac.nc.Close()
-		if ac, err = r.pool.dial(c.s.base, x.b.host); err == nil {
-			c.setApp(ac)
-			err = c.send(ac, false)
-		} else {
+		// Not a byte of an answer came back to a request without a body.
+		if replayable && r.table.replaced(x.b) {
+			// Its instance was replaced on its way (a preboot switch)
+			// and closed the connection, as a process does that stops
+			// listening when it is stopped: to the replacement.
+			ac.nc.Close()
+			x.tried = append(x.tried, x.b)
+			if b := r.table.another(x.tried); b != nil {
+				x.b = b
+				continue
+			}
 			ac = nil
+			break
 		}
+		if ac.reused {
+			// An idle connection the app had closed: once more on a new one.
+			ac.nc.Close()
+			if ac, err = r.dialConn(c.s.base, x.b); err == nil {
+				c.setApp(ac)
+				err = c.send(ac, false)
+			} else {
+				ac = nil
+			}
+		}
+		break
 	}
 	c.mu.Lock()
 	c.headDone = true
@@ -177,16 +204,23 @@ func (c *conn) serveRequest() (keep bool) {
 }
 
 // connect gets a connection to the chosen backend or, when it refuses
-// (nothing was sent), to the next that is up, each at most once.
+// (nothing was sent), to another that is up now, each at most once: the
+// one its instance is up on now first (a preboot switch took place since
+// it was picked, and the old process stopped listening), else the next in
+// the rotation.
 func (c *conn) connect(hasBody bool) (*appConn, error) {
 	x := &c.x
-	for tried := 1; ; tried++ {
-		ac, err := c.r.pool.get(c.s.base, x.b.host, hasBody)
-		if err == nil || !isDial(err) || tried >= len(x.list) || c.s.base.Err() != nil {
+	for {
+		ac, err := c.r.getConn(c.s.base, x.b, hasBody)
+		if err == nil || !isDial(err) || c.s.base.Err() != nil {
 			return ac, err
 		}
-		x.idx = (x.idx + 1) % len(x.list)
-		x.b = x.list[x.idx]
+		x.tried = append(x.tried, x.b)
+		b := c.r.table.another(x.tried)
+		if b == nil {
+			return nil, err
+		}
+		x.b = b
 	}
 }
 
@@ -372,7 +406,7 @@ func (c *conn) respond(ac *appConn, hasBody, wasUpgrade bool) bool {
 	c.endBody(ac)
 	c.setApp(nil)
 	if !res.close && mode != untilClose && (!hasBody || x.bodySent) && !wasUpgrade {
-		c.r.pool.put(ac)
+		putConn(ac)
 	} else {
 		ac.nc.Close()
 	}
@@ -599,6 +633,16 @@ func (c *conn) host() []byte {
 }
 
 func (h *head) isMethod(m string) bool { return string(h.bytes(h.start[0])) == m }
+
+// isReplayable reports whether the request has a method without side
+// effects, which may be sent again after it may have reached the app.
+func (h *head) isReplayable() bool {
+	switch string(h.bytes(h.start[0])) {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
+}
 
 func printable(b []byte) bool {
 	for _, c := range b {

@@ -50,7 +50,7 @@ wait:
 			s.closing.Store(true)
 			break wait
 		case <-prune.C:
-			r.pool.prune(time.Now().Add(-idleTimeout), false)
+			r.table.prune(time.Now().Add(-idleTimeout), false)
 		case <-ctx.Done():
 			s.closing.Store(true)
 			ln.Close()
@@ -62,7 +62,7 @@ wait:
 	s.cut()
 	cancelBase()
 	s.wg.Wait()
-	r.pool.prune(time.Time{}, true)
+	r.table.prune(time.Time{}, true)
 	return failed
 }
 
@@ -367,13 +367,14 @@ func (c *conn) abort() {
 	c.nc.Close()
 }
 
-// setApp records the app connection in use, so that Serve can cut it off.
+// setApp records the app connection in use, so that Serve can cut it off
+// and a client that goes away ends it (clientGone, before or after).
 func (c *conn) setApp(ac *appConn) {
 	c.mu.Lock()
 	c.app = ac
 	cut := c.cut
 	c.mu.Unlock()
-	if cut && ac != nil {
+	if ac != nil && (cut || c.gone.Load()) {
 		ac.nc.Close()
 	}
 }

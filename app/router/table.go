@@ -33,10 +33,12 @@ type instance struct {
 	down  Down     // when down
 }
 
-// backend is an instance that is up: where to send its requests.
+// backend is an instance that is up: where to send its requests, and its
+// own keep-alive connections.
 type backend struct {
 	name string
 	host string // 127.0.0.1:port
+	pool pool
 }
 
 // table is the backend table: a plain mutex over the rows, and an
@@ -79,10 +81,13 @@ func (r *Router) Booting(name string, pid int) {
 // the old process finish there.
 func (r *Router) Up(name string, pid, port int) {
 	t := r.table
+	b := &backend{name: name, host: "127.0.0.1:" + strconv.Itoa(port)}
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.rows[name] = &instance{pid: pid, phase: up, b: &backend{name: name, host: "127.0.0.1:" + strconv.Itoa(port)}}
+	old := t.rows[name]
+	t.rows[name] = &instance{pid: pid, phase: up, b: b}
 	t.changedLocked(true)
+	t.mu.Unlock()
+	old.retire()
 }
 
 // Down takes name out of the rotation when pid is its current process,
@@ -91,27 +96,38 @@ func (r *Router) Up(name string, pid, port int) {
 func (r *Router) Down(name string, pid int, d Down) {
 	t := r.table
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	in := t.rows[name]
 	if in == nil || in.pid != pid {
+		t.mu.Unlock()
 		return
 	}
-	wasUp := in.phase == up
 	t.rows[name] = &instance{pid: pid, phase: down, down: d}
-	t.changedLocked(wasUp)
+	t.changedLocked(in.phase == up)
+	t.mu.Unlock()
+	in.retire()
 }
 
 // Forget removes name from the table: it is gone from the formation.
 func (r *Router) Forget(name string) {
 	t := r.table
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	in := t.rows[name]
 	if in == nil {
+		t.mu.Unlock()
 		return
 	}
 	delete(t.rows, name)
 	t.changedLocked(in.phase == up)
+	t.mu.Unlock()
+	in.retire()
+}
+
+// retire closes the connections of the backend in was, if it was up: no
+// new request goes to it (see pool.retire). in may be nil.
+func (in *instance) retire() {
+	if in != nil && in.b != nil {
+		in.b.pool.retire()
+	}
 }
 
 // changedLocked publishes a change: the new list of backends when the set
@@ -141,6 +157,50 @@ func (t *table) pick() ([]*backend, int) {
 		return nil, 0
 	}
 	return list, int((t.next.Add(1) - 1) % uint64(len(list)))
+}
+
+// replaced reports whether b's instance is up on another backend now: a
+// preboot switch took place since b was picked.
+func (t *table) replaced(b *backend) bool {
+	for _, c := range *t.up.Load() {
+		if c.name == b.name {
+			return c != b
+		}
+	}
+	return false
+}
+
+// another returns the backend to try after those tried failed: the one
+// the instance of the last tried is up on now when it was not tried (its
+// replacement), else the next one up in the rotation that was not; nil
+// when every one was.
+func (t *table) another(tried []*backend) *backend {
+	list := *t.up.Load()
+	last := tried[len(tried)-1]
+	for _, b := range list {
+		if b.name == last.name && !slices.Contains(tried, b) {
+			return b
+		}
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	start := t.next.Add(1) - 1
+	for k := range uint64(len(list)) {
+		if b := list[(start+k)%uint64(len(list))]; !slices.Contains(tried, b) {
+			return b
+		}
+	}
+	return nil
+}
+
+// prune closes the connections to the backends up that have been idle
+// since before t, or all of them. Those of the others were closed when
+// they were retired.
+func (t *table) prune(before time.Time, all bool) {
+	for _, b := range *t.up.Load() {
+		b.pool.prune(before, all)
+	}
 }
 
 // row is an instance as an error page shows it.
