@@ -583,6 +583,67 @@ func TestSwitchClosesIdleConnections(t *testing.T) {
 	}
 }
 
+// A connection to an instance that is replaced or down while a request
+// is on it is closed by the router once the request ends, not kept for
+// another: the old process waits for it no longer than for the request.
+func TestRetiredConnectionCloses(t *testing.T) {
+	for _, how := range []string{"switch", "down"} {
+		t.Run(how, func(t *testing.T) {
+			r, url, lg := start(t, 0)
+			closed := make(chan struct{}, 16)
+			arrived := make(chan struct{}, 1)
+			release, releaseOld := released(t)
+			ln, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := &http.Server{
+				Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+					arrived <- struct{}{}
+					<-release
+					io.WriteString(w, "old")
+				}),
+				ConnState: func(_ net.Conn, s http.ConnState) {
+					if s == http.StateClosed {
+						closed <- struct{}{}
+					}
+				},
+			}
+			go old.Serve(ln)
+			t.Cleanup(func() { old.Close() })
+			r.Up("web.1", 101, ln.Addr().(*net.TCPAddr).Port)
+			answer := make(chan string, 1)
+			go func() {
+				res, err := newClient(t).Get(url)
+				if err != nil {
+					answer <- err.Error()
+					return
+				}
+				defer res.Body.Close()
+				body, _ := io.ReadAll(res.Body)
+				answer <- fmt.Sprint(res.StatusCode, " ", string(body))
+			}()
+			within(t, arrived, "the request reaching web.1")
+			if how == "switch" {
+				r.Up("web.1", 201, serveApp(t, says("new")))
+			} else {
+				r.Down("web.1", 101, Down{Detail: "stopped by ganger stop"})
+			}
+			select {
+			case <-closed:
+				t.Fatal("the router closed the connection of a request in flight")
+			default:
+			}
+			releaseOld()
+			if got := within(t, answer, "the request in flight"); got != "200 old" {
+				t.Errorf("the request in flight: %q, want 200 old", got)
+			}
+			within(t, closed, "the connection of the request that ended closed by the router")
+			lg.next(t)
+		})
+	}
+}
+
 // closeSignal is a listener that says when it is closed.
 type closeSignal struct {
 	net.Listener
