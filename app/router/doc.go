@@ -62,20 +62,29 @@
 // # Routing
 //
 // Requests go round robin to the instances that are up, over HTTP/1.1 with
-// a keep-alive pool per port (never through HTTP_PROXY; idle connections
-// are closed after 90 s). The request body goes to the app from a
-// goroutine of its own, so that the response may come before it ends.
-// Upgrades (WebSocket) and streamed responses (server-sent events, chunked)
-// pass through unbuffered; bodies are never buffered whole. When an
-// instance refuses the connection (nothing was sent), the next one that is
-// up is tried, each at most once. A request without a body sent on an idle
-// connection that fails before a byte of the response comes back is sent
-// once more on a new one; an idle connection is first checked for having
-// been closed by the app before a request with a body goes on it. When no
-// instance is up but one is booting, a request waits for one to come up, up
-// to Timeout from its arrival. While the router waits for the app, and
-// while a response streams, it watches the client connection: a client
-// that closes it ends the request (H27) and the app connection.
+// a keep-alive pool per instance (never through HTTP_PROXY; idle
+// connections are closed after 90 s). Once an instance is replaced (Up) or
+// down, its idle connections are closed, and those of the requests still
+// on it as they end: an old process stopping after a preboot waits for
+// none of them (a Go app's Shutdown waits for idle connections too). The
+// request body goes to the app from a goroutine of its own, so that the
+// response may come before it ends. Upgrades (WebSocket) and streamed
+// responses (server-sent events, chunked) pass through unbuffered; bodies
+// are never buffered whole. When an instance refuses the connection
+// (nothing was sent), another that is up now (not when the request was
+// routed) is tried, each at most once. So is a GET, HEAD, OPTIONS or TRACE
+// without a body whose instance was replaced (a preboot switch) while it
+// was on its way and closed the connection before a byte of the response,
+// as an old process does that stops listening when it is stopped. Either
+// way the instance's replacement is tried first, then the next in the
+// rotation. A request without a body sent on an idle connection that fails
+// before a byte of the response comes back is sent once more on a new one;
+// an idle connection is first checked for having been closed by the app
+// before a request with a body goes on it. When no instance is up but one
+// is booting, a request waits for one to come up, up to Timeout from its
+// arrival. While the router waits for the app, and while a response
+// streams, it watches the client connection: a client that closes it ends
+// the request (H27) and the app connection.
 //
 // The request gets X-Request-Id (the client's when it is 20-200 characters
 // of [A-Za-z0-9+/=-], else a new UUID v4), X-Forwarded-For (the client's
