@@ -1,19 +1,23 @@
 package app
 
 import (
+	"context"
+	"io"
 	"net"
-	"net/http/httptest"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gangerdev/ganger/app/router"
 	"github.com/gangerdev/ganger/runner"
 )
 
-// answerSink answers a request through the router at each exit it is
+// answerSink sends a request through the router at each exit it is
 // given: what a client gets the moment the output says it.
 type answerSink struct {
-	rt      *router.Router
+	t       *testing.T
+	url     string
 	answers *[]string
 }
 
@@ -23,11 +27,37 @@ func (s answerSink) Event(e runner.Event) error {
 	if e.Kind != runner.Exited {
 		return nil
 	}
-	w := httptest.NewRecorder()
-	s.rt.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
-	first, _, _ := strings.Cut(w.Body.String(), "\n")
+	c := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 20 * time.Second}
+	res, err := c.Get(s.url)
+	if err != nil {
+		s.t.Errorf("GET through the router: %v", err)
+		return nil
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	first, _, _ := strings.Cut(string(body), "\n")
 	*s.answers = append(*s.answers, first)
 	return nil
+}
+
+// serveRouter serves rt on 127.0.0.1 until the test ends and returns its
+// URL.
+func serveRouter(t *testing.T, rt *router.Router) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- rt.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String() + "/"
 }
 
 // The router learns of a web process's exit before the output says it:
@@ -36,7 +66,7 @@ func (s answerSink) Event(e runner.Event) error {
 func TestRouterSinkTellsTheRouterFirst(t *testing.T) {
 	rt := router.New(router.Options{})
 	var answers []string
-	sink := routerSink{Sink: answerSink{rt: rt, answers: &answers}, rt: rt}
+	sink := routerSink{Sink: answerSink{t: t, url: serveRouter(t, rt), answers: &answers}, rt: rt}
 	sink.Event(runner.Event{Kind: runner.Started, Name: "web.1", PID: 101})
 	rt.Up("web.1", 101, deadPort(t))
 	sink.Event(runner.Event{Kind: runner.Exited, Name: "web.1", PID: 101, Code: 1})
