@@ -49,7 +49,7 @@
 // chunked, or an HTTP/1.1 request without exactly one Host gets 400; HTTP/2
 // and up get 505. Keep-alive follows the version and Connection (close,
 // keep-alive); pipelined requests are answered in order. The hop-by-hop
-// fields (Connection and those it names, Keep-Alive, Proxy-*, TE but
+// fields (Connection and those it names but Content-Length, Keep-Alive, Proxy-*, TE but
 // "trailers", Trailer, Transfer-Encoding, Upgrade) are dropped both ways and
 // the framing is the router's own: Content-Length bodies are copied
 // exactly, chunked ones passed on chunk by chunk with their trailer (as

@@ -337,7 +337,8 @@ func (h *head) named(name []byte) bool {
 }
 
 // hopByHop reports whether a field is for one connection only (RFC 9110
-// 7.6.1), including those the message's Connection header names.
+// 7.6.1), including those the message's Connection header names (but
+// Content-Length).
 func (h *head) hopByHop(name []byte) bool {
 	switch len(name) {
 	case 2:
@@ -346,6 +347,11 @@ func (h *head) hopByHop(name []byte) bool {
 		return equalFold(name, "Upgrade") || equalFold(name, "Trailer") || h.named(name)
 	case 10:
 		return equalFold(name, "Connection") || equalFold(name, "Keep-Alive") || h.named(name)
+	case 14:
+		// Content-Length is the message's framing, which the router
+		// keeps: a Connection header naming it must not strip it, else
+		// the body would be read as the next message.
+		return !equalFold(name, "Content-Length") && h.named(name)
 	case 16:
 		return equalFold(name, "Proxy-Connection") || h.named(name)
 	case 17:

@@ -539,3 +539,46 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionNamesContentLength checks that a Connection header naming
+// Content-Length does not strip the framing: else the request body reaches
+// the app as the next request on its connection (smuggled), and a
+// response's body has no end the client can find.
+func TestConnectionNamesContentLength(t *testing.T) {
+	r, url, _ := start(t, 0)
+	got := make(chan string, 10)
+	port, _ := rawApp(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			body, _ := io.ReadAll(req.Body)
+			got <- req.Method + " " + req.URL.Path + " " + string(body)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	r.Up("web.1", 101, port)
+	conn, br := dial(t, url)
+	smuggled := "GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n"
+	io.WriteString(conn, "POST /p HTTP/1.1\r\nHost: h\r\nConnection: Content-Length\r\nContent-Length: "+
+		strconv.Itoa(len(smuggled))+"\r\n\r\n"+smuggled)
+	if g := within(t, got, "the request at the app"); g != "POST /p "+smuggled {
+		t.Errorf("the app got %q, want the POST with its body", g)
+	}
+	res, err := http.ReadResponse(br, &http.Request{Method: "POST"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ContentLength != 2 {
+		t.Fatalf("the client got Content-Length %d, want 2", res.ContentLength)
+	}
+	if body, _ := io.ReadAll(res.Body); string(body) != "ok" {
+		t.Errorf("body %q", body)
+	}
+	select {
+	case g := <-got:
+		t.Errorf("the app got a second request: %q", g)
+	default:
+	}
+}
