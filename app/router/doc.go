@@ -79,10 +79,11 @@
 // way the instance's replacement is tried first, then the next in the
 // rotation. A request without a body sent on an idle connection that fails
 // before a byte of the response comes back is sent once more on a new one;
-// an idle connection is first checked for having been closed by the app
-// before a request with a body goes on it. When no instance is up but one
-// is booting, a request waits for one to come up, up to Timeout from its
-// arrival. While the router waits for the app, and while a response
+// an idle connection is first checked for having been closed by the app,
+// or for bytes on it that no request asked for, before a request goes on
+// it (and one the app sent more than its response on is not kept). When
+// no instance is up but one is booting, a request waits for one to come
+// up, up to Timeout from its arrival. While the router waits for the app, and while a response
 // streams, it watches the client connection: a client that closes it ends
 // the request (H27) and the app connection.
 //

@@ -582,3 +582,48 @@ func TestConnectionNamesContentLength(t *testing.T) {
 	default:
 	}
 }
+
+// TestStrayBytesOnPooledConnection checks that bytes an app sends beyond a
+// response (more than its Content-Length, a body to a HEAD, whether with
+// the response or after it) never become the response to the next request
+// on that connection, another client's perhaps.
+func TestStrayBytesOnPooledConnection(t *testing.T) {
+	r, url, _ := start(t, 0)
+	headRead := make(chan struct{})
+	strayed := make(chan struct{})
+	port, _ := rawApp(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			switch req.URL.Path {
+			case "/more":
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale")
+			case "/head":
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+				<-headRead
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale")
+				close(strayed)
+			default:
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh")
+			}
+		}
+	})
+	r.Up("web.1", 101, port)
+	c := newClient(t)
+	if _, body := get(t, c, url+"/more"); body != "ok" {
+		t.Fatalf("first answer %q", body)
+	}
+	if _, body := get(t, c, url+"/next"); body != "fresh" {
+		t.Errorf("the request after a response with bytes beyond its length got %q, want fresh", body)
+	}
+	conn, cbr := dial(t, url)
+	io.WriteString(conn, "HEAD /head HTTP/1.1\r\nHost: h\r\n\r\n")
+	readResponse(t, cbr, "HEAD")
+	close(headRead)
+	within(t, strayed, "the app sending bytes after its response")
+	if _, body := get(t, c, url+"/next"); body != "fresh" {
+		t.Errorf("the request after bytes came on an idle connection got %q, want fresh", body)
+	}
+}

@@ -33,10 +33,10 @@ type pool struct {
 	retired bool // replaced, down or forgotten: nothing goes back
 }
 
-// getConn returns an idle connection to b, or a new one. With check, an
-// idle one is first checked for having been closed by the app (for a
-// request whose body could not be sent again).
-func (r *Router) getConn(ctx context.Context, b *backend, check bool) (*appConn, error) {
+// getConn returns an idle connection to b, or a new one. An idle one is
+// first checked for having been closed by the app, or having bytes on it
+// that no request asked for (which would be taken for the response).
+func (r *Router) getConn(ctx context.Context, b *backend) (*appConn, error) {
 	p := &b.pool
 	for {
 		p.mu.Lock()
@@ -49,7 +49,7 @@ func (r *Router) getConn(ctx context.Context, b *backend, check bool) (*appConn,
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		if check && !alive(c.nc) {
+		if !alive(c.nc) {
 			c.nc.Close()
 			continue
 		}
@@ -69,13 +69,14 @@ func (r *Router) dialConn(ctx context.Context, b *backend) (*appConn, error) {
 }
 
 // putConn gives c back to its backend's pool for another request, or
-// closes it when the backend is retired: an old process that stops waits
-// for no connection of the router's.
+// closes it when the backend is retired (an old process that stops waits
+// for no connection of the router's) or when the app sent more than its
+// response (which the next request would take for its own).
 func putConn(c *appConn) {
 	c.idleAt = time.Now()
 	p := &c.b.pool
 	p.mu.Lock()
-	if p.retired || len(p.idle) >= maxIdlePerBackend {
+	if p.retired || len(p.idle) >= maxIdlePerBackend || c.br.Buffered() > 0 {
 		p.mu.Unlock()
 		c.nc.Close()
 		return

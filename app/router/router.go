@@ -141,7 +141,7 @@ func (c *conn) serveRequest() (keep bool) {
 	var ac *appConn
 	var err error
 	for {
-		ac, err = c.connect(hasBody)
+		ac, err = c.connect()
 		if err != nil {
 			x.failAt = time.Now()
 			c.stopWatch(true)
@@ -208,10 +208,10 @@ func (c *conn) serveRequest() (keep bool) {
 // one its instance is up on now first (a preboot switch took place since
 // it was picked, and the old process stopped listening), else the next in
 // the rotation.
-func (c *conn) connect(hasBody bool) (*appConn, error) {
+func (c *conn) connect() (*appConn, error) {
 	x := &c.x
 	for {
-		ac, err := c.r.getConn(c.s.base, x.b, hasBody)
+		ac, err := c.r.getConn(c.s.base, x.b)
 		if err == nil || !isDial(err) || c.s.base.Err() != nil {
 			return ac, err
 		}
