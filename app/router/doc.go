@@ -48,7 +48,8 @@
 // Transfer-Encoding, a bad or conflicting length, a coding other than
 // chunked, or an HTTP/1.1 request without exactly one Host gets 400; HTTP/2
 // and up get 505. Keep-alive follows the version and Connection (close,
-// keep-alive); pipelined requests are answered in order. The hop-by-hop
+// keep-alive); an HTTP/1.0 message with Transfer-Encoding (ignored) ends
+// its connection. Pipelined requests are answered in order. The hop-by-hop
 // fields (Connection and those it names but Content-Length, Keep-Alive, Proxy-*, TE but
 // "trailers", Trailer, Transfer-Encoding, Upgrade) are dropped both ways and
 // the framing is the router's own: Content-Length bodies are copied

@@ -176,7 +176,9 @@ func (h *head) readRequest(br *bufio.Reader) error {
 		return errMalformed
 	}
 	if h.minor == 0 {
-		h.close = !h.keepAlive
+		// Transfer-Encoding, ignored, leaves the framing in doubt: the
+		// connection ends after the message (RFC 9112 6.1).
+		h.close = !h.keepAlive || h.count("Transfer-Encoding") > 0
 	}
 	return nil
 }
@@ -216,7 +218,9 @@ func (h *head) readResponse(br *bufio.Reader) error {
 		return err
 	}
 	if h.minor == 0 {
-		h.close = !h.keepAlive
+		// Transfer-Encoding, ignored, leaves the framing in doubt: the
+		// connection ends after the message (RFC 9112 6.1).
+		h.close = !h.keepAlive || h.count("Transfer-Encoding") > 0
 	}
 	return nil
 }
@@ -257,7 +261,7 @@ func (h *head) framing(response bool) error {
 		case equalFold(name, "Transfer-Encoding"):
 			te++
 			if h.minor == 0 {
-				continue // HTTP/1.0 has no transfer codings: ignored
+				continue // HTTP/1.0 has no transfer codings: ignored (but see close)
 			}
 			// chunked must be the last coding; only chunked alone is
 			// accepted from a client (checked by the caller of a request).

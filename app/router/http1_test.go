@@ -627,3 +627,33 @@ func TestStrayBytesOnPooledConnection(t *testing.T) {
 		t.Errorf("the request after bytes came on an idle connection got %q, want fresh", body)
 	}
 }
+
+// TestHTTP10TransferEncoding checks that an HTTP/1.0 request with
+// Transfer-Encoding, whose framing cannot be trusted (RFC 9112 6.1), closes
+// the connection once answered: what follows it is never read as a request.
+func TestHTTP10TransferEncoding(t *testing.T) {
+	r, url, _ := start(t, 0)
+	got := make(chan string, 10)
+	r.Up("web.1", 101, serveApp(t, func(w http.ResponseWriter, req *http.Request) {
+		got <- req.URL.Path
+		io.WriteString(w, "ok")
+	}))
+	conn, br := dial(t, url)
+	io.WriteString(conn, "POST /p HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"+
+		"GET /smuggled HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n")
+	res, body := readResponse(t, br, "POST")
+	if body != "ok" || !res.Close {
+		t.Errorf("answer %q, close %v: want ok, then the end", body, res.Close)
+	}
+	if p := within(t, got, "the request at the app"); p != "/p" {
+		t.Errorf("the app got %s", p)
+	}
+	if rest, _ := io.ReadAll(br); len(rest) > 0 {
+		t.Errorf("after the answer: %q", rest)
+	}
+	select {
+	case p := <-got:
+		t.Errorf("the app got %s too", p)
+	default:
+	}
+}
