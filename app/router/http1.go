@@ -396,7 +396,7 @@ func originForm(target []byte) []byte {
 	if h == nil {
 		return target
 	}
-	i := bytes.Index(target, h) + len(h)
+	i := bytes.Index(target, []byte("://")) + 3 + len(h) // after the scheme's, not wherever h first appears ("http://h/")
 	if i >= len(target) || target[i] != '/' {
 		return append([]byte("/"), target[i:]...)
 	}

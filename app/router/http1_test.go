@@ -657,3 +657,24 @@ func TestHTTP10TransferEncoding(t *testing.T) {
 	default:
 	}
 }
+
+// TestAbsoluteForm checks that a request in absolute form reaches the app
+// in origin form with its path whatever its host, and that host as Host.
+func TestAbsoluteForm(t *testing.T) {
+	r, url, _ := start(t, 0)
+	r.Up("web.1", 101, serveApp(t, func(w http.ResponseWriter, req *http.Request) {
+		io.WriteString(w, req.Host+" "+req.RequestURI)
+	}))
+	conn, br := dial(t, url)
+	for target, want := range map[string]string{
+		"http://example.com/x?y": "example.com /x?y",
+		"http://h/x":             "h /x",
+		"HTTPS://tp:1?q":         "tp:1 /?q",
+		"http://http/":           "http /",
+	} {
+		io.WriteString(conn, "GET "+target+" HTTP/1.1\r\nHost: other\r\n\r\n")
+		if _, body := readResponse(t, br, "GET"); body != want {
+			t.Errorf("GET %s: the app got %q, want %q", target, body, want)
+		}
+	}
+}
