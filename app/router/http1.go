@@ -172,7 +172,7 @@ func (h *head) readRequest(br *bufio.Reader) error {
 	if h.chunked && !equalFold(h.get("Transfer-Encoding"), "chunked") {
 		return errBadEncoding // a client may only send chunked
 	}
-	if hosts := h.count("Host"); hosts > 1 || hosts == 0 && h.minor >= 1 && absoluteHost(target) == nil {
+	if hosts := h.count("Host"); hosts > 1 || hosts == 0 && h.minor >= 1 { // RFC 9112 3.2: even with an absolute-form target
 		return errMalformed
 	}
 	if h.minor == 0 {

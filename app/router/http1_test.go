@@ -94,6 +94,7 @@ func TestBadRequests(t *testing.T) {
 		{"bare CR", "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\rb\r\n\r\n", 400},
 		{"no host", "GET / HTTP/1.1\r\n\r\n", 400},
 		{"two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+		{"absolute target, no host", "GET http://h/ HTTP/1.1\r\n\r\n", 400},
 		{"no target", "GET HTTP/1.1\r\nHost: h\r\n\r\n", 400},
 		{"relative target", "GET x HTTP/1.1\r\nHost: h\r\n\r\n", 400},
 		{"bad method", "G(T / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
