@@ -18,6 +18,7 @@ import (
 
 	"github.com/gangerdev/ganger/config"
 	"github.com/gangerdev/ganger/runner"
+	"github.com/gangerdev/ganger/runner/control"
 	"github.com/gangerdev/ganger/runner/journal"
 	"github.com/gangerdev/ganger/runner/logmux"
 )
@@ -264,8 +265,14 @@ func (al *alerter) crashLog(name string) (string, error) {
 	if al.o.writeLog == nil {
 		return "", nil
 	}
-	dir := filepath.Join(al.o.root, ".ganger", "crash")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// .ganger is checked as everywhere: never a symlink, never another
+	// user's.
+	gdir, err := control.AppDir(al.o.root)
+	if err != nil {
+		return "", fmt.Errorf("cannot write its log: %w", err)
+	}
+	dir := filepath.Join(gdir, "crash")
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return "", fmt.Errorf("cannot write its log: %w", err)
 	}
 	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {

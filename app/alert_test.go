@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -360,5 +362,21 @@ func TestInstallAlertsFlagWins(t *testing.T) {
 	defer al.Close()
 	if al.o.onCrash != "echo" || al.o.notify {
 		t.Errorf("alerter options %+v", al.o)
+	}
+}
+
+// TestOnCrashSymlinkedAppDir: a .ganger that is a symlink (a repository can
+// commit one) is refused, as everywhere else: the crash log is not written
+// through it, and the hook still runs, told why.
+func TestOnCrashSymlinkedAppDir(t *testing.T) {
+	elsewhere := t.TempDir()
+	r := startFormation(t, map[string]string{
+		"Procfile":   "worker: ln -s " + elsewhere + " .ganger && exit 3\n",
+		"ganger.yml": `on_crash: 'echo "hook done, log [$GANGER_LOG]"'` + "\n",
+	}, os.Getenv("PATH"), StartOptions{Policies: Policies{CanDie: []string{"worker"}}})
+	r.out.waitFor(t, `^on_crash +\| hook done, log \[\]$`)
+	r.out.waitFor(t, `^system +\| on_crash for worker\.1: .*symlink`)
+	if _, err := os.Lstat(filepath.Join(elsewhere, "crash")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the crash log went through the symlinked .ganger: %v", err)
 	}
 }

@@ -52,10 +52,28 @@ type live struct {
 	cf  *config.File
 }
 
+// followDrain bounds how long, once the run has ended, the control socket
+// waits for the followers of ganger logs to be sent its last lines.
+const followDrain = 5 * time.Second
+
 // serve runs the control socket until ctx ends.
 func (l *live) serve(ctx context.Context, sup *runner.Supervisor) {
 	if l.srv != nil {
-		l.srv.Serve(ctx, controlHandler{sup: sup, quit: l.quit, router: l.router, journal: l.journal})
+		// ctx ends once the run has. The followers of ganger logs then get
+		// what was recorded up to its end before the server stops (which
+		// cuts their connections); a follower that does not read gets
+		// followDrain.
+		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		defer cancel()
+		stop := context.AfterFunc(ctx, func() {
+			l.journal.Close()
+			dctx, dcancel := context.WithTimeout(context.Background(), followDrain)
+			defer dcancel()
+			l.journal.Drain(dctx)
+			cancel()
+		})
+		defer stop()
+		l.srv.Serve(sctx, controlHandler{sup: sup, quit: l.quit, router: l.router, journal: l.journal})
 	}
 }
 

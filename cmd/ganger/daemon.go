@@ -6,10 +6,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -78,7 +80,8 @@ func takeDaemonEnv() *detached {
 // detach is "ganger start -D" in the caller: it starts ganger again, in a
 // session of its own with its output in ROOT/.ganger/start.log, shows what
 // it says until its formation is up, and returns then. When it fails
-// before, its message has been shown and its exit code is returned.
+// before, or is stopped by a SIGINT or SIGTERM passed on to it meanwhile,
+// its message has been shown and its exit code is returned.
 func detach(st *streams, a *app.App, tty *app.TTY) error {
 	gdir, err := control.AppDir(a.Root)
 	if err != nil {
@@ -131,6 +134,25 @@ func detach(st *streams, a *app.App, tty *app.TTY) error {
 	if err != nil {
 		return fmt.Errorf("start ganger detached: %w", err)
 	}
+	// Until it is up, Ctrl-C (or SIGTERM) is for it, as for a foreground
+	// start: passed on, it stops, and its code is the caller's.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var interrupted atomic.Bool
+	forwarded := make(chan struct{})
+	defer close(forwarded)
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				interrupted.Store(true)
+				cmd.Process.Signal(s)
+			case <-forwarded:
+				return
+			}
+		}
+	}()
 	var copied sync.WaitGroup
 	copied.Go(func() { io.Copy(st.err, textR) })
 	ready := make(chan bool, 1)
@@ -150,7 +172,7 @@ func detach(st *streams, a *app.App, tty *app.TTY) error {
 		cmd.Process.Release()
 		return &app.ExitError{Code: 1}
 	}
-	if up {
+	if up && !interrupted.Load() {
 		copied.Wait()
 		fmt.Fprintf(st.err, "ganger: running in the background (pid %d), output in %s\n", cmd.Process.Pid, app.RelPath(logPath))
 		fmt.Fprintf(st.err, "ganger: see it with \"ganger ps\" and \"ganger logs -f\", step into a process with \"ganger attach NAME\", end it with \"ganger quit\"\n")

@@ -12,8 +12,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 )
 
 // detachApp is an app root for the tests of start -D, with the
@@ -284,4 +286,57 @@ func (s *ptyScreen) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.buf.String()
+}
+
+// TestDetachInterruptedBeforeUp: Ctrl-C (SIGINT) or SIGTERM to start -D
+// while its formation is booting stops the detached start, as it would a
+// foreground one: the caller exits 130 (143) once it has ended, nothing
+// left running.
+func TestDetachInterruptedBeforeUp(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(unix.SignalName(sig), func(t *testing.T) {
+			a := newDetachApp(t, map[string]string{
+				"Procfile":   "app: fakeproc -pidfile app.pid\n",
+				"ganger.yml": "processes:\n  app:\n    ready: {line: never printed}\n",
+			})
+			cmd := exec.Command("ganger", "start", "-D", "--no-timestamp")
+			cmd.Dir, cmd.Env = a.root, a.env
+			var errOut bytes.Buffer
+			cmd.Stderr = &errOut
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan struct{})
+			go func() {
+				cmd.Wait()
+				close(exited)
+			}()
+			if err := waitPath(filepath.Join(a.root, "app.pid"), exited); err != nil {
+				t.Fatalf("app.1 did not start: %v; stderr:\n%s", err, errOut.String())
+			}
+			b, err := os.ReadFile(filepath.Join(a.root, "app.pid"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.Process.Signal(sig)
+			select {
+			case <-exited:
+			case <-time.After(scriptDeadline):
+				t.Fatalf("start -D still waiting %s after %v; stderr:\n%s", scriptDeadline, sig, errOut.String())
+			}
+			if got, want := cmd.ProcessState.ExitCode(), 128+int(sig); got != want {
+				t.Errorf("start -D exited %d after %v, want %d; stderr:\n%s", got, sig, want, errOut.String())
+			}
+			if err := waitGone(pid, scriptDeadline); err != nil {
+				t.Errorf("app.1 (pid %d) after %v of start -D: %v", pid, sig, err)
+			}
+			if _, err := os.Lstat(filepath.Join(a.root, ".ganger", "start.lock")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the lock is still there after %v of start -D (%v)", sig, err)
+			}
+		})
+	}
 }

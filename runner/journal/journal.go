@@ -58,6 +58,7 @@ type Journal struct {
 	rings     map[string]*ring
 	followers map[*follower]struct{}
 	closed    bool
+	left      chan struct{} // a token when a Follow returns; capacity 1
 }
 
 // New returns an empty Journal.
@@ -68,7 +69,7 @@ func New(o Options) *Journal {
 	if o.Bytes <= 0 {
 		o.Bytes = DefaultBytes
 	}
-	return &Journal{opts: o, rings: map[string]*ring{}, followers: map[*follower]struct{}{}}
+	return &Journal{opts: o, rings: map[string]*ring{}, followers: map[*follower]struct{}{}, left: make(chan struct{}, 1)}
 }
 
 // entry is a record with its place in the journal's order.
@@ -227,6 +228,10 @@ func (j *Journal) Follow(ctx context.Context, names []string, n int, send func(R
 		j.mu.Lock()
 		delete(j.followers, f)
 		j.mu.Unlock()
+		select {
+		case j.left <- struct{}{}:
+		default:
+		}
 	}()
 	var spare []entry
 	for {
@@ -277,6 +282,25 @@ func (j *Journal) Close() {
 	j.closed = true
 	for f := range j.followers {
 		f.wake()
+	}
+}
+
+// Drain waits until no Follow is running (after Close, once each has sent
+// what was recorded), or until ctx ends, and returns ctx's error then. It
+// is for one caller at a time.
+func (j *Journal) Drain(ctx context.Context) error {
+	for {
+		j.mu.Lock()
+		n := len(j.followers)
+		j.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-j.left:
+		}
 	}
 }
 
