@@ -94,9 +94,11 @@ func runKeeper(args []string) (code int, ok bool) {
 	if err == nil {
 		err = cmd.Start()
 	}
-	for _, f := range cmd.ExtraFiles {
-		f.Close() // the caller sees the end of them when the inner closes its copies
-	}
+	if err == nil {
+		for _, f := range cmd.ExtraFiles {
+			f.Close() // the caller sees the end of them when the inner closes its copies
+		}
+	} // else this ganger runs alone and reports to the caller itself
 	if err != nil {
 		signal.Stop(sigs)
 		runtime.UnlockOSThread()
