@@ -305,6 +305,19 @@ func (s *Server) answer(ctx context.Context, c *net.UnixConn, resp response, err
 // after the response line. It reports whether the connection is to be kept
 // open (a quit's, which Close closes).
 func (s *Server) stream(ctx context.Context, c *net.UnixConn, rest *bufio.Reader, h Handler, req request, resp response) (keep bool) {
+	if req.Op == opQuit {
+		// Not under the cut below: the end of ctx (and Close) is what quit
+		// asks for, and may come before the answer is written; the answer
+		// must reach the client all the same.
+		if err := h.Quit(ctx); err != nil {
+			s.answer(ctx, c, resp, err)
+			return false
+		}
+		if s.answer(ctx, c, resp, nil) != nil {
+			return false
+		}
+		return s.park(c)
+	}
 	// sctx ends with the server (ctx, or Close) or when the client hangs
 	// up; its end cuts the connection's reads and writes.
 	sctx, cancel := context.WithCancel(ctx)
@@ -323,15 +336,6 @@ func (s *Server) stream(ctx context.Context, c *net.UnixConn, rest *bufio.Reader
 		s.streamLogs(sctx, cancel, c, rest, h, req, resp)
 	case opAttach:
 		s.streamAttach(sctx, ctx, cancel, c, rest, h, req, resp)
-	case opQuit:
-		if err := h.Quit(ctx); err != nil {
-			s.answer(ctx, c, resp, err)
-			return false
-		}
-		if s.answer(ctx, c, resp, nil) != nil {
-			return false
-		}
-		return s.park(c)
 	}
 	return false
 }

@@ -296,3 +296,41 @@ func TestQuitRefused(t *testing.T) {
 		t.Errorf("Quit: %v", err)
 	}
 }
+
+// quitNow is a handler whose Quit ends the start at once, as an app whose
+// processes all exit on the first signal does: Serve's context ends and the
+// server closes before Quit has returned.
+type quitNow struct {
+	fakeHandler
+	end func()
+}
+
+func (h *quitNow) Quit(ctx context.Context) error {
+	h.end()
+	return nil
+}
+
+// TestQuitAnsweredWhenTheStartEndsAtOnce: the answer reaches the client
+// even though the end of the server's context, which quit asked for, comes
+// before it is written.
+func TestQuitAnsweredWhenTheStartEndsAtOnce(t *testing.T) {
+	e := newEnv(t)
+	srv, err := Listen(context.Background(), e.root, e.opt)
+	if err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := &quitNow{end: func() {
+		cancel()
+		srv.Close()
+	}}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, h) }()
+	if err := Quit(ctxT(t), e.root, e.opt); err != nil {
+		t.Errorf("Quit: %v, want nil: the start has ended as asked", err)
+	}
+	if err := waitChan(t, "Serve to return", done); err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
