@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
@@ -272,14 +273,28 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if err := control.Quit(c.Context, root, control.DefaultOptions(st.getenv)); err != nil {
+			opt := control.DefaultOptions(st.getenv)
+			var pids []int // the start's ganger and its keeper, to see them gone
+			if info, err := control.Info(c.Context, root, opt); err == nil && info.PID > 0 {
+				pids = startProcesses(info.PID)
+			}
+			if err := control.Quit(c.Context, root, opt); err != nil {
 				var re *control.RemoteError
 				if errors.As(err, &re) {
 					return &app.ExitError{Code: 1, Err: err}
 				}
 				return notRunning(err)
 			}
+			// The server has released its socket and lock; the ganger and its
+			// keeper end right after. Return once they have: nothing is left.
+			if !waitExited(pids, quitWait) {
+				fmt.Fprintf(st.err, "ganger: warning: the start's ganger (pid %d) is still running %s after it stopped\n", pids[0], quitWait)
+			}
 			return nil
 		},
 	}
 }
+
+// quitWait bounds the wait for the start's ganger and keeper to exit once
+// its control socket is closed.
+const quitWait = 10 * time.Second
