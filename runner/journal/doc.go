@@ -28,8 +28,12 @@
 // # Cost
 //
 // Recording happens on the process's own reader goroutine (Lines) or the
-// supervisor's (Event): each line's text is copied once, outside the lock,
-// and a chunk of lines is stored under one mutex. Followers never slow it:
+// supervisor's (Event), on the output's hot path: a chunk of lines is
+// copied once and stored whole, as one batch, under one mutex; its lines
+// are split (and cut) only when read. A ring keeps its newest batches and
+// drops the oldest once the newer ones fill its bounds, so it holds at most
+// one batch beyond them; a chunk larger than Options.Bytes is kept only as
+// its last lines within it. Followers never slow it:
 // each has a bounded queue (FollowQueue records); when a follower is too
 // slow its queue is full, further records are skipped for it, and it is
 // told so by a "system" record "N lines skipped (the reader was too slow)".

@@ -72,14 +72,58 @@ func New(o Options) *Journal {
 	return &Journal{opts: o, rings: map[string]*ring{}, followers: map[*follower]struct{}{}, left: make(chan struct{}, 1)}
 }
 
-// entry is a record with its place in the journal's order.
+// entry is a batch: one or more lines recorded together (a chunk a
+// process wrote, or one event's text), its first line's place in the
+// journal's order. The lines are split and cut only when read (Tail,
+// Follow): recording costs one copy of the chunk and one lock, not work per
+// line, on the output's hot path.
 type entry struct {
+	seq    uint64 // of its first line; line i has seq+i
+	at     time.Time
+	name   string
+	stream string
+	text   string // its lines joined by '\n', without a last '\n'
+	lines  int
+	bytes  int // of text, newlines not counted
+}
+
+// records appends e's lines, from its i-th on, as records (cut to MaxText).
+func (e *entry) records(dst []rec, from int) []rec {
+	rest := e.text
+	for i := 0; i < e.lines; i++ {
+		line := rest
+		if k := strings.IndexByte(rest, '\n'); k >= 0 {
+			line, rest = rest[:k], rest[k+1:]
+		}
+		if i >= from {
+			dst = append(dst, rec{seq: e.seq + uint64(i), Record: Record{Time: e.at, Name: e.name, Stream: e.stream, Text: cut(line)}})
+		}
+	}
+	return dst
+}
+
+// head returns the batch of e's first n lines.
+func (e entry) head(n int) entry {
+	if n >= e.lines {
+		return e
+	}
+	end := 0
+	for range n {
+		end += strings.IndexByte(e.text[end:], '\n') + 1
+	}
+	e.text, e.lines = e.text[:end-1], n
+	e.bytes = len(e.text) - (n - 1)
+	return e
+}
+
+// rec is one line read out of the journal, with its place in the order.
+type rec struct {
 	seq uint64
 	Record
 }
 
 // Tee returns a runner.Sink that passes everything to s and records it: each
-// line a process writes (cut to MaxText in the journal, whole for s) and the
+// line a process writes (cut to MaxText when read back, whole for s) and the
 // text of each event as logmux.EventLine gives it. A line is recorded even
 // when s fails to take it.
 func (j *Journal) Tee(s runner.Sink) runner.Sink { return &tee{j: j, s: s} }
@@ -99,72 +143,97 @@ func (t *tee) Event(e runner.Event) error {
 		if at.IsZero() {
 			at = time.Now()
 		}
-		t.j.add(name, StreamSystem, at, []string{text})
+		t.j.add(entry{at: at, name: name, stream: StreamSystem, text: text, lines: 1, bytes: len(text)})
 	}
 	return t.s.Event(e)
 }
 
 // teeLines belongs to one process's reader goroutine.
 type teeLines struct {
-	j     *Journal
-	name  string
-	w     runner.LineWriter
-	texts []string // reused
+	j    *Journal
+	name string
+	w    runner.LineWriter
 }
 
 func (l *teeLines) WriteLines(p []byte) error {
-	l.texts = l.texts[:0]
-	for rest := p; len(rest) > 0; {
-		line := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
+	if n := len(p); n > 0 {
+		lines := bytes.Count(p, newline)
+		if p[n-1] != '\n' { // a last line without its '\n' (not from the runner)
+			lines++
+			n++
 		}
-		l.texts = append(l.texts, cut(line))
+		e := entry{at: time.Now(), name: l.name, stream: StreamOut, lines: lines, bytes: n - lines}
+		if n-1 > l.j.opts.Bytes {
+			e = compact(p, l.j.opts.Bytes)
+			e.at, e.name, e.stream = time.Now(), l.name, StreamOut
+		} else {
+			e.text = string(p[:n-1])
+		}
+		l.j.add(e)
 	}
-	l.j.add(l.name, StreamOut, time.Now(), l.texts)
-	clear(l.texts) // let the strings go with their records
 	return l.w.WriteLines(p)
 }
 
-// cut copies line, cut to MaxText bytes with a note of what was cut.
-func cut(line []byte) string {
+var newline = []byte{'\n'}
+
+// compact returns the batch of a chunk larger than a ring can show: its
+// last lines within max bytes (at least one), each cut to MaxText, copied so
+// that the chunk is not kept.
+func compact(p []byte, max int) entry {
+	text := strings.TrimSuffix(string(p), "\n")
+	all := strings.Split(text, "\n")
+	var kept []string
+	size := 0
+	for i := len(all) - 1; i >= 0; i-- {
+		line := cut(all[i])
+		if len(kept) > 0 && size+len(line) > max {
+			break
+		}
+		kept = append(kept, line)
+		size += len(line)
+	}
+	slices.Reverse(kept)
+	return entry{text: strings.Join(kept, "\n"), lines: len(kept), bytes: size}
+}
+
+// cut returns line, cut to MaxText bytes with a note of what was cut.
+func cut(line string) string {
 	if len(line) <= MaxText {
-		return string(line)
+		return line
 	}
 	n := MaxText
 	for n > MaxText-utf8.UTFMax && n > 0 && !utf8.RuneStart(line[n]) {
 		n--
 	}
-	return string(line[:n]) + " [… " + strconv.Itoa(len(line)-n) + " bytes cut]"
+	return line[:n] + " [… " + strconv.Itoa(len(line)-n) + " bytes cut]"
 }
 
-// add records texts under name, in order, and hands them to followers.
-func (j *Journal) add(name, stream string, at time.Time, texts []string) {
+// add records e under its name, after every line recorded so far, and
+// hands it to followers.
+func (j *Journal) add(e entry) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	r := j.rings[name]
+	r := j.rings[e.name]
 	if r == nil {
 		r = &ring{}
-		j.rings[name] = r
+		j.rings[e.name] = r
 	}
-	first := j.seq + 1
-	for _, text := range texts {
-		j.seq++
-		r.push(entry{seq: j.seq, Record: Record{Time: at, Name: name, Stream: stream, Text: text}}, j.opts)
-	}
+	e.seq = j.seq + 1
+	j.seq += uint64(e.lines)
+	r.push(e, j.opts)
 	for f := range j.followers {
-		if !f.sel.has(name) {
+		if !f.sel.has(e.name) {
 			continue
 		}
-		for i, text := range texts {
-			if len(f.queue) >= FollowQueue {
-				f.skipped += len(texts) - i
-				break
-			}
-			f.queue = append(f.queue, entry{seq: first + uint64(i), Record: Record{Time: at, Name: name, Stream: stream, Text: text}})
+		room := FollowQueue - f.queued
+		if room <= 0 {
+			f.skipped += e.lines
+			continue
 		}
+		b := e.head(room)
+		f.queue = append(f.queue, b)
+		f.queued += b.lines
+		f.skipped += e.lines - b.lines
 		f.wake()
 	}
 }
@@ -175,31 +244,31 @@ func (j *Journal) add(name, stream string, at time.Time, texts []string) {
 // record kept.
 func (j *Journal) Tail(names []string, n int) []Record {
 	j.mu.Lock()
-	es := j.tail(selector(names), n)
+	rs := j.tail(selector(names), n)
 	j.mu.Unlock()
-	out := make([]Record, len(es))
-	for i, e := range es {
-		out[i] = e.Record
+	out := make([]Record, len(rs))
+	for i, r := range rs {
+		out[i] = r.Record
 	}
 	return out
 }
 
 // tail is Tail with j.mu held.
-func (j *Journal) tail(sel selector, n int) []entry {
+func (j *Journal) tail(sel selector, n int) []rec {
 	if n == 0 {
 		return nil
 	}
-	var es []entry
+	var rs []rec
 	for name, r := range j.rings {
 		if sel.has(name) {
-			es = r.appendLast(es, n)
+			rs = r.appendLast(rs, n, j.opts)
 		}
 	}
-	slices.SortFunc(es, func(a, b entry) int { return compareSeq(a.seq, b.seq) })
-	if n > 0 && len(es) > n {
-		es = es[len(es)-n:]
+	slices.SortFunc(rs, func(a, b rec) int { return compareSeq(a.seq, b.seq) })
+	if n > 0 && len(rs) > n {
+		rs = rs[len(rs)-n:]
 	}
-	return es
+	return rs
 }
 
 func compareSeq(a, b uint64) int {
@@ -235,13 +304,12 @@ func (j *Journal) Follow(ctx context.Context, names []string, n int, send func(R
 	}()
 	var spare []entry
 	for {
-		for _, e := range backlog {
-			if err := send(e.Record); err != nil {
+		for _, r := range backlog {
+			if err := send(r.Record); err != nil {
 				return err
 			}
 		}
-		clear(backlog)
-		spare = backlog[:0]
+		backlog = backlog[:0]
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -249,13 +317,19 @@ func (j *Journal) Follow(ctx context.Context, names []string, n int, send func(R
 		}
 
 		j.mu.Lock()
-		backlog, f.queue = f.queue, spare
+		queue := f.queue
+		f.queue, f.queued = spare, 0
 		skipped := f.skipped
 		f.skipped = 0
 		closed := j.closed
 		j.mu.Unlock()
+		for i := range queue {
+			backlog = queue[i].records(backlog, 0)
+		}
+		clear(queue)
+		spare = queue[:0]
 		if skipped > 0 {
-			backlog = append(backlog, entry{Record: Record{
+			backlog = append(backlog, rec{Record: Record{
 				Time: time.Now(), Name: logmux.SystemName, Stream: StreamSystem,
 				Text: fmt.Sprintf("%d lines skipped (the reader was too slow)", skipped),
 			}})
@@ -322,7 +396,8 @@ func (j *Journal) WriteTail(name string, n int, w io.Writer) error {
 // mutex.
 type follower struct {
 	sel     selector
-	queue   []entry
+	queue   []entry // batches, as recorded
+	queued  int     // lines in queue, at most FollowQueue
 	skipped int
 	woken   chan struct{} // capacity 1
 }
@@ -366,51 +441,80 @@ func typeOf(name string) string {
 	return name[:i]
 }
 
-// ring is the last records of one name, bounded in count and bytes of
-// text. It grows to its bound and is then circular.
+// ring is the last batches of one name. It keeps enough for its bounds:
+// a batch is dropped once those after it hold Options.Lines lines or
+// Options.Bytes bytes of text; what is shown of it (appendLast) is cut to
+// the bounds exactly. It grows as needed and is circular.
 type ring struct {
 	buf   []entry
 	head  int // of the oldest
 	n     int
+	lines int
 	bytes int
 }
 
 func (r *ring) push(e entry, o Options) {
-	for r.n > 0 && (r.n >= o.Lines || r.bytes+len(e.Text) > o.Bytes) {
-		r.pop()
+	r.lines += e.lines
+	r.bytes += e.bytes
+	for r.n > 0 {
+		old := &r.buf[r.head]
+		if r.lines-old.lines < o.Lines && r.bytes-old.bytes < o.Bytes {
+			break
+		}
+		r.lines -= old.lines
+		r.bytes -= old.bytes
+		*old = entry{}
+		r.head = (r.head + 1) % len(r.buf)
+		r.n--
 	}
 	if r.n == len(r.buf) {
-		r.grow(o.Lines)
+		r.grow()
 	}
 	r.buf[(r.head+r.n)%len(r.buf)] = e
 	r.n++
-	r.bytes += len(e.Text)
 }
 
-func (r *ring) pop() {
-	r.bytes -= len(r.buf[r.head].Text)
-	r.buf[r.head] = entry{}
-	r.head = (r.head + 1) % len(r.buf)
-	r.n--
-}
-
-// grow doubles the buffer, up to limit entries, and puts it in order.
-func (r *ring) grow(limit int) {
-	size := min(max(16, 2*len(r.buf)), limit)
-	buf := make([]entry, size)
+// grow doubles the buffer and puts it in order.
+func (r *ring) grow() {
+	buf := make([]entry, max(16, 2*len(r.buf)))
 	for i := range r.n {
 		buf[i] = r.buf[(r.head+i)%len(r.buf)]
 	}
 	r.buf, r.head = buf, 0
 }
 
-// appendLast appends the last n entries (all when n < 0), oldest first.
-func (r *ring) appendLast(dst []entry, n int) []entry {
-	if n < 0 || n > r.n {
-		n = r.n
+// appendLast appends the last n lines (all when n < 0) within the bounds
+// of o, oldest first: the longest run of the newest lines with at most
+// o.Lines lines and o.Bytes bytes of text (the newest line at least).
+func (r *ring) appendLast(dst []rec, n int, o Options) []rec {
+	if n < 0 || n > o.Lines {
+		n = o.Lines
 	}
-	for i := r.n - n; i < r.n; i++ {
-		dst = append(dst, r.buf[(r.head+i)%len(r.buf)])
+	// Walk back from the newest line to where the bounds stop: the oldest
+	// line shown is line from of batch first.
+	first, from := r.n, 0
+	lines, size := 0, 0
+walk:
+	for i := r.n - 1; i >= 0 && lines < n; i-- {
+		e := &r.buf[(r.head+i)%len(r.buf)]
+		end := len(e.text)
+		for k := e.lines - 1; k >= 0; k-- {
+			start := strings.LastIndexByte(e.text[:end], '\n') + 1
+			if lines > 0 && size+end-start > o.Bytes {
+				break walk
+			}
+			size += end - start
+			lines++
+			first, from = i, k
+			if lines == n {
+				break walk
+			}
+			end = start - 1
+		}
+	}
+	for i := first; i < r.n; i++ {
+		dst = r.buf[(r.head+i)%len(r.buf)].records(dst, from)
+		from = 0
 	}
 	return dst
 }

@@ -93,6 +93,23 @@ func TestRingBounds(t *testing.T) {
 		write(t, tee.Lines("web.1"), "", "")
 		equal(t, "empty lines cost nothing", texts(j.Tail(nil, -1)), []string{"web.1/out:0123456789", "web.1/out:", "web.1/out:"})
 	})
+	t.Run("across chunks", func(t *testing.T) {
+		j := journal.New(journal.Options{Lines: 3})
+		tee := j.Tee(newSink())
+		web := tee.Lines("web.1")
+		write(t, web, "a", "b", "c", "d")
+		write(t, web, "e")
+		equal(t, "the last 3", texts(j.Tail(nil, -1)), []string{"web.1/out:c", "web.1/out:d", "web.1/out:e"})
+		equal(t, "the last 2", texts(j.Tail(nil, 2)), []string{"web.1/out:d", "web.1/out:e"})
+		write(t, web, "f", "g", "h")
+		equal(t, "a whole chunk", texts(j.Tail(nil, -1)), []string{"web.1/out:f", "web.1/out:g", "web.1/out:h"})
+	})
+	t.Run("chunk over the bytes", func(t *testing.T) {
+		j := journal.New(journal.Options{Bytes: 10})
+		tee := j.Tee(newSink())
+		write(t, tee.Lines("web.1"), "aaaa", "bbbb", "cccc", "dd", "")
+		equal(t, "its last lines within 10 bytes", texts(j.Tail(nil, -1)), []string{"web.1/out:bbbb", "web.1/out:cccc", "web.1/out:dd", "web.1/out:"})
+	})
 	t.Run("long line", func(t *testing.T) {
 		j := journal.New(journal.Options{})
 		s := newSink()
