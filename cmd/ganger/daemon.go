@@ -183,7 +183,7 @@ func detach(st *streams, a *app.App, tty *app.TTY) error {
 	copied.Wait()
 	var ee *exec.ExitError
 	if errors.As(werr, &ee) {
-		return &app.ExitError{Code: exitStatus(ee.ProcessState)}
+		return &app.ExitError{Code: exitCodeOf(ee.ProcessState)}
 	}
 	if werr != nil {
 		return fmt.Errorf("the detached start: %w", werr)
@@ -245,12 +245,4 @@ func (d *detached) setUp(st *streams, a *app.App, so *app.StartOptions) (io.Clos
 	so.TTY = d.tty
 	so.Up = func() { d.up(w) }
 	return rf, nil
-}
-
-// exitStatus is ps's exit code, 128+n when signal n ended it.
-func exitStatus(ps *os.ProcessState) int {
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ps.ExitCode()
 }

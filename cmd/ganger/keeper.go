@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/gangerdev/ganger/app"
 	"github.com/gangerdev/ganger/config"
@@ -38,14 +39,8 @@ func needsKeeper(args []string) bool {
 	case "run", "build", "test":
 		return true
 	case "check":
-		for _, a := range args[2:] {
-			if a == "--" {
-				break
-			}
-			if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); strings.HasPrefix(a, "-") && name == "boot" {
-				return true
-			}
-		}
+		_, boot := flagValue(args[2:], true, "boot") // --boot=false too: the cheap direction
+		return boot
 	}
 	return false
 }
@@ -132,4 +127,16 @@ func flagValue(args []string, boolean bool, names ...string) (value string, ok b
 		}
 	}
 	return value, ok
+}
+
+// exitCodeOf is a process's exit code, 128+n if it died of signal n, 1 if
+// it could not be waited for.
+func exitCodeOf(ps *os.ProcessState) int {
+	if ps == nil {
+		return 1
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
 }

@@ -123,18 +123,6 @@ func runKeeper(args []string) (code int, ok bool) {
 	return exitCodeOf(cmd.ProcessState), true
 }
 
-// exitCodeOf is a process's exit code, 128+n if it died of signal n, 1 if
-// it could not be waited for.
-func exitCodeOf(ps *os.ProcessState) int {
-	if ps == nil {
-		return 1
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ps.ExitCode()
-}
-
 // guardInner sets up the inner ganger, whose keeper has pid v: it takes
 // the keeper's name, becomes a subreaper and, once its keeper is gone,
 // kills every process below itself and exits. It says to exit at once when

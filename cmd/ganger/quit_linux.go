@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"time"
@@ -14,19 +15,25 @@ import (
 // of its keeper, its parent when that is ganger too.
 func startProcesses(pid int) []int {
 	pids := []int{pid}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return pids
-	}
-	// The fields after the command's closing parenthesis: state, ppid, ...
-	if i := bytes.LastIndexByte(b, ')'); i >= 0 {
-		if f := bytes.Fields(b[i+1:]); len(f) > 1 {
-			if ppid, err := strconv.Atoi(string(f[1])); err == nil && ppid > 1 && sameBinary(pid, ppid) {
-				pids = append(pids, ppid)
-			}
-		}
+	if ppid, err := parentOf(pid); err == nil && ppid > 1 && sameBinary(pid, ppid) {
+		pids = append(pids, ppid)
 	}
 	return pids
+}
+
+// parentOf reads pid's parent from /proc.
+func parentOf(pid int) (int, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command's closing parenthesis (it may hold
+	// spaces): state, ppid, ...
+	f := bytes.Fields(b[bytes.LastIndexByte(b, ')')+1:])
+	if len(f) < 2 {
+		return 0, fmt.Errorf("/proc/%d/stat: too short", pid)
+	}
+	return strconv.Atoi(string(f[1]))
 }
 
 // sameBinary reports whether a and b run the same executable.

@@ -731,20 +731,6 @@ func cmdGangerpids(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Fatalf("no ganger above process %s (%s)", ts.ReadFile(args[0]), args[0])
 }
 
-// parentOf reads pid's parent from /proc/PID/stat.
-func parentOf(pid int) (int, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // COMM may hold spaces
-	if len(f) < 2 {
-		return 0, fmt.Errorf("/proc/%d/stat: too short", pid)
-	}
-	return strconv.Atoi(f[1])
-}
-
 // gonewithin DURATION PIDFILE...: check that each process has exited
 // within DURATION of the command's start (a zombie has). One still running
 // then is killed, through a pidfd, as the script started it, and the
